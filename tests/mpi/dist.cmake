@@ -1,0 +1,14 @@
+# ram::dist on one rank (MPI singleton) and on two ranks: the same assertions hold.
+ram_add_test(NAME test_dist SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dist.cpp LABELS unit)
+ram_add_test(NAME test_dist_mpi SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dist.cpp MPI_SIZE 2 LABELS mpi)
+ram_add_test(NAME test_dist_mpi3 SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dist.cpp MPI_SIZE 3 LABELS mpi)
+
+# A rank that throws while its peer waits in a collective ends the whole job with one line.
+add_executable(fail_on_rank ${CMAKE_CURRENT_LIST_DIR}/fail_on_rank.cpp)
+target_link_libraries(fail_on_rank PRIVATE ram::runtime)
+ram_add_script_test(NAME error_on_rank1_ends_job
+  COMMAND ${RAM_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/../python/expect_one_error.py
+          --expect "[rank 1] error: deliberate failure on rank 1 (fail_on_rank); nothing to do"
+          -- ${MPIEXEC_EXECUTABLE} -np 2 --oversubscribe $<TARGET_FILE:fail_on_rank>
+  LABELS mpi TIMEOUT 60)
+set_tests_properties(error_on_rank1_ends_job PROPERTIES PROCESSORS 2)
