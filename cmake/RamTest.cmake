@@ -30,9 +30,11 @@ function(ram_add_test)
       ENVIRONMENT "${RAM_TEST_ENV}" LABELS "mpi;${T_LABELS}" TIMEOUT ${T_TIMEOUT}
       PROCESSORS ${T_MPI_SIZE})
   else()
-    gtest_discover_tests(${T_NAME}
-      PROPERTIES ENVIRONMENT "${RAM_TEST_ENV}" LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-      DISCOVERY_TIMEOUT 60)
+    # Tests are found in the sources at configure time (gtest_add_tests), which keeps
+    # list-valued properties such as ENVIRONMENT intact (gtest_discover_tests flattens them).
+    gtest_add_tests(TARGET ${T_NAME} SOURCES ${T_SOURCES} TEST_LIST found)
+    set_tests_properties(${found} PROPERTIES
+      ENVIRONMENT "${RAM_TEST_ENV}" LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
   endif()
 endfunction()
 

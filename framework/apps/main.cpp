@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   ram::dist::Context mpi(&argc, &argv);
   return ram::dist::run_guarded([&] {
     ram::log::init();
+    for (int i = 0; i < argc; ++i)
+      ram::apps::command_line() += (i ? " " : "") + std::string(argv[i]);
     CLI::App app{"ram — Residual Alignment Model runtime " RAM_VERSION_STRING};
     app.require_subcommand(1);
     app.set_version_flag("--version", RAM_VERSION_STRING);

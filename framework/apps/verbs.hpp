@@ -13,6 +13,12 @@ namespace ram::apps {
 
 using VerbSetup = void (*)(CLI::App& app);
 
+// The command line as typed ("ram prepare smoke lr=1"), for provenance attributes.
+inline std::string& command_line() {
+  static std::string s;
+  return s;
+}
+
 struct VerbRegistry {
   static std::vector<std::pair<std::string, VerbSetup>>& all() {
     static std::vector<std::pair<std::string, VerbSetup>> v;

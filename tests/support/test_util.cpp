@@ -52,7 +52,12 @@ std::string read_file(const std::string& path) {
 }
 
 RunResult run(const std::string& command) {
-  std::string full = command + " 2>&1";
+  // This process is an MPI rank (a singleton at least): its OMPI_/PMIX_ variables would make
+  // a child `mpirun` or `ram` believe it is part of this job. Children start clean.
+  const std::string scrub =
+      "for v in $(env | sed -n 's/^\\(OMPI_[A-Za-z0-9_]*\\|PMIX_[A-Za-z0-9_]*\\|OPAL_[A-Za-z0-9_]*\\)=.*/\\1/p'); do "
+      "case $v in OMPI_ALLOW_RUN_AS_ROOT*|OMPI_MCA_rmaps_base_oversubscribe) ;; *) unset $v ;; esac; done; ";
+  std::string full = scrub + "{ " + command + " ; } 2>&1";
   FILE* p = popen(full.c_str(), "r");
   if (!p) throw std::runtime_error("popen failed: " + command);
   std::string out;
