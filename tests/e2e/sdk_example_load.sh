@@ -13,7 +13,7 @@ grep -q "(2 ranks)" <<<"$out" || { echo "FAIL: not run on 2 ranks"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mpirun -np 2 --oversubscribe "$prefix/bin/ram" prepare dataset=null +dataset.name=counting \
-  +dataset.size=25 out="$tmp/counting.h5"
+  +dataset.size=25 prepare.out="$tmp/counting.h5"
 "$prefix/bin/ram" inspect "$tmp/counting.h5" | tee "$tmp/inspect.txt"
 grep -q "25 items" "$tmp/inspect.txt" || { echo "FAIL: expected 25 examples in the file"; exit 1; }
 echo "ok: out-of-tree plugin listed and read through the installed ram"

@@ -10,6 +10,8 @@ import sys
 ap = argparse.ArgumentParser()
 ap.add_argument("--expect", action="append", default=[], help="substring the error line must contain")
 ap.add_argument("--timeout", type=float, default=120)
+ap.add_argument("--ranks-may-repeat", action="store_true",
+                help="several ranks may report the same error: count lines equal up to the rank once")
 ap.add_argument("cmd", nargs=argparse.REMAINDER)
 a = ap.parse_args()
 cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -20,6 +22,14 @@ except subprocess.TimeoutExpired:
     sys.exit(1)
 out = p.stdout.decode("utf-8", "replace")
 lines = [l for l in out.splitlines() if re.match(r"^(\[rank \d+\] )?error:", l)]
+if a.ranks_may_repeat:
+    seen, unique = set(), []
+    for l in lines:
+        key = re.sub(r"^\[rank \d+\] ", "", l)
+        if key not in seen:
+            seen.add(key)
+            unique.append(l)
+    lines = unique
 problems = []
 if p.returncode == 0:
     problems.append("exit code 0")
