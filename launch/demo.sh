@@ -15,7 +15,8 @@ export PATH="$build/bin:$PATH"
 if [[ $(id -u) -eq 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
-mpirun=(mpirun -np "$np" --oversubscribe)
+# -q: Open MPI prints no notice of its own when a rank ends the job with our error line.
+mpirun=(mpirun -q -np "$np" --oversubscribe)
 mkdir -p "$runs"
 step() { printf '\n== %s\n' "$*"; }
 
@@ -35,7 +36,7 @@ awk -v n=400 'BEGIN {
 echo "$(wc -l < "$data") examples in $data"
 
 step "3. prepare on $np ranks: dataset plugin → one HDF5 file written collectively"
-RAM_SMOKE_DATA="$data" "${mpirun[@]}" ram prepare smoke out="$runs/prepare/data.h5"
+RAM_SMOKE_DATA="$data" "${mpirun[@]}" ram prepare smoke prepare.out="$runs/prepare/data.h5"
 
 step "4. inspect"
 ram inspect "$runs/prepare/data.h5"

@@ -1,6 +1,8 @@
 #include "dist/guard.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <exception>
 #include <string>
 
@@ -13,6 +15,11 @@ namespace ram::dist {
 
 namespace {
 [[noreturn]] void fail(const std::string& message) {
+  // An error that every rank hits alike (a config typo, a missing plugin) should read as one
+  // line, not one per rank: the other ranks give rank 0 a moment to report and abort the job
+  // first. An error on one rank alone is still printed, a moment later.
+  if (initialized() && size() > 1 && rank() != 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   std::fprintf(stderr, "[rank %d] error: %s\n", initialized() ? rank() : 0, message.c_str());
   std::fflush(stderr);
   abort_job(1);
