@@ -22,6 +22,7 @@ function(ram_add_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ram_test_support ${T_LIBRARIES})
+  ram_use_torch_pch(${T_NAME})
   if(T_MPI_SIZE)
     add_test(NAME ${T_NAME}_np${T_MPI_SIZE}
       COMMAND ${MPIEXEC_EXECUTABLE} -np ${T_MPI_SIZE} --oversubscribe
