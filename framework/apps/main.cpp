@@ -26,11 +26,7 @@ int main(int argc, char** argv) {
     app.parse_complete_callback([&] {
       if (all_ranks) ram::log::set_all_ranks(true);
       auto report = ram::platform::configure_threads();
-      // Shown when ram changed the BLAS kernels; otherwise at debug (RAM_LOG_LEVEL=debug).
-      if (report.blas_core_source == "set by ram")
-        ram::log::info("{}", report.summary());
-      else
-        ram::log::debug("{}", report.summary());
+      ram::log::info("{}", report.summary());  // the BLAS kernels and threads chosen
     });
     for (auto& [name, setup] : ram::apps::VerbRegistry::all()) setup(app);
     try {
