@@ -18,6 +18,8 @@ packages=(
   libpcre2-dev libgtest-dev libgmock-dev
   python3-h5py python3-numpy
 )
+# The tokenizer parity test runs HuggingFace's official Node binding (npm `tokenizers`).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
