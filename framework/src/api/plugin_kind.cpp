@@ -19,4 +19,14 @@ std::unique_ptr<KVCache> CausalLM::make_cache(std::int64_t, std::int64_t) {
                      "", "use a model plugin that implements CausalLM::make_cache");
 }
 
+std::string CausalLM::hf_config_json() const {
+  throw NotSupported("model " + describe() + " cannot write an HF config.json", "",
+                     "implement CausalLM::hf_config_json in the model plugin");
+}
+
+torch::Dtype CausalLM::dtype() const {
+  for (const auto& p : parameters()) return p.scalar_type();
+  return torch::kFloat32;
+}
+
 }  // namespace ram
