@@ -12,3 +12,14 @@ ram_add_script_test(NAME error_on_rank1_ends_job
           -- ${MPIEXEC_EXECUTABLE} -np 2 --oversubscribe $<TARGET_FILE:fail_on_rank>
   LABELS mpi TIMEOUT 60)
 set_tests_properties(error_on_rank1_ends_job PROPERTIES PROCESSORS 2)
+
+# The same while the failing rank holds a WorkQueue and a Progress (collective MPI_Win_free
+# in their destructors must be skipped during unwinding).
+add_executable(fail_in_work_queue ${CMAKE_CURRENT_LIST_DIR}/fail_in_work_queue.cpp)
+target_link_libraries(fail_in_work_queue PRIVATE ram::runtime)
+ram_add_script_test(NAME error_in_work_queue_ends_job
+  COMMAND ${RAM_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/../python/expect_one_error.py --timeout 60
+          --expect "[rank 1] error: deliberate failure inside a work queue"
+          -- ${MPIEXEC_EXECUTABLE} -np 2 --oversubscribe $<TARGET_FILE:fail_in_work_queue>
+  LABELS mpi TIMEOUT 90)
+set_tests_properties(error_in_work_queue_ends_job PROPERTIES PROCESSORS 2)

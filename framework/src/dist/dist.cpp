@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <limits>
 
 #include <ATen/ATen.h>
@@ -276,6 +277,9 @@ WorkQueue::WorkQueue(std::int64_t total, std::int64_t chunk, std::int64_t start)
 WorkQueue::~WorkQueue() {
   auto* q = static_cast<QueueImpl*>(impl_);
   if (!q) return;
+  // MPI_Win_free is collective: while an exception unwinds this rank (its peers are not
+  // coming), leave the window to the job's abort instead of waiting forever for them.
+  if (std::uncaught_exceptions() > 0) return;
   if (initialized()) MPI_Win_free(&q->win);  // collective
   delete q;
 }

@@ -60,7 +60,8 @@ std::int64_t exclusive_scan(std::int64_t v);
 
 // Hands out chunks [begin, end) of [0, total) to whichever rank asks first, through one
 // shared counter (MPI_Fetch_and_op on rank 0's window): fast ranks take more chunks.
-// Construction and destruction are collective; next() is not.
+// Construction and destruction are collective; next() is not. Destroyed while an exception
+// unwinds (a failing rank), it skips the collective free so the job's abort is not blocked.
 class WorkQueue {
  public:
   struct Range {

@@ -37,7 +37,8 @@ template <class... A> void error(fmt::format_string<A...> f, A&&... a) {
 
 // "done / total, rate unit/s, ETA" for long work, counted across every rank through one
 // shared counter (MPI one-sided accumulate on rank 0), printed by rank 0 at most every
-// `interval` and once at finish(). Construction and finish() are collective; add() is not.
+// `interval` and once at finish(). Construction, finish() and destruction are collective
+// (destruction during exception unwinding skips the collective free); add() is not.
 class Progress {
  public:
   Progress(std::string what, std::int64_t total, std::string unit = "items",
@@ -46,13 +47,18 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
   void add(std::int64_t n);          // this rank finished n more
+  // Also counts a second quantity (e.g. generated tokens) whose global rate is appended to
+  // the line as ", R <extra_unit>/s" when set_extra_unit() was called.
+  void add(std::int64_t n, std::int64_t extra);
+  void set_extra_unit(std::string unit) { extra_unit_ = std::move(unit); }
   std::int64_t finish();             // collective: prints the final line, returns the global count
   static std::string format_line(const std::string& what, std::int64_t done,
                                  std::int64_t total, double seconds, const std::string& unit);
 
  private:
-  std::string what_, unit_;
-  std::int64_t total_, local_ = 0;
+  std::string what_, unit_, extra_unit_;
+  std::int64_t total_, local_ = 0, local_extra_ = 0;
+  std::string extra_text(std::int64_t extra, double seconds) const;
   std::chrono::steady_clock::time_point start_, last_print_;
   std::chrono::milliseconds interval_;
   void* impl_;
