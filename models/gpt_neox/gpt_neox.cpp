@@ -74,6 +74,8 @@ class GptNeoX : public ram::CausalLM {
 
   at::Tensor forward(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& attention,
                      ram::KVCache* cache) override;
+  at::Tensor forward_last(const at::Tensor& ids, const at::Tensor& positions,
+                          const at::Tensor& attention, ram::KVCache* cache) override;
   std::int64_t vocab_size() const override { return vocab_; }
   std::unique_ptr<ram::KVCache> make_cache(std::int64_t batch, std::int64_t capacity) override {
     return std::make_unique<nn::LayerKVCache>(layers_n_, batch, heads_, head_dim_, capacity, dtype_);
@@ -83,6 +85,8 @@ class GptNeoX : public ram::CausalLM {
   torch::Dtype dtype() const override { return dtype_; }
 
  private:
+  at::Tensor trunk(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& attention,
+                   ram::KVCache* cache);
   struct Layer {
     at::Tensor ln1_w, ln1_b, ln2_w, ln2_b, qkv_w, qkv_b, dense_w, dense_b, up_w, up_b, down_w, down_b;
   };
@@ -207,6 +211,19 @@ GptNeoX::GptNeoX(const ram::ConfigView& cfg) {
 
 at::Tensor GptNeoX::forward(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& attention,
                             ram::KVCache* cache) {
+  return nn::linear(trunk(ids, positions, attention, cache), tied_ ? embed_ : embed_out_)
+      .to(at::kFloat);
+}
+
+at::Tensor GptNeoX::forward_last(const at::Tensor& ids, const at::Tensor& positions,
+                                 const at::Tensor& attention, ram::KVCache* cache) {
+  const at::Tensor h = trunk(ids, positions, attention, cache);
+  return nn::linear(h.select(1, h.size(1) - 1), tied_ ? embed_ : embed_out_).to(at::kFloat);
+}
+
+// The layers and the final norm: hidden states [B,T,hidden].
+at::Tensor GptNeoX::trunk(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& attention,
+                          ram::KVCache* cache) {
   if (ids.dim() != 2 || positions.sizes() != ids.sizes() || attention.sizes() != ids.sizes()) {
     throw ram::DataError("forward: ids " + nn::shape_str(ids.sizes()) + ", positions " +
                              nn::shape_str(positions.sizes()) + " and attention " +
@@ -246,8 +263,7 @@ at::Tensor GptNeoX::forward(const at::Tensor& ids, const at::Tensor& positions, 
     }
   }
   if (kv) kv->end();
-  h = ln(h, final_w_, final_b_);
-  return nn::linear(h, tied_ ? embed_ : embed_out_).to(at::kFloat);
+  return ln(h, final_w_, final_b_);
 }
 
 std::string GptNeoX::describe() const {

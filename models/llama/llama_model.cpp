@@ -187,6 +187,18 @@ at::Tensor LlamaLM::mlp(const Layer& l, const at::Tensor& x) const {
 
 at::Tensor LlamaLM::forward(const at::Tensor& ids, const at::Tensor& positions,
                             const at::Tensor& attention, ram::KVCache* cache) {
+  return nn::linear(trunk(ids, positions, attention, cache), tied_ ? embed_ : lm_head_)
+      .to(at::kFloat);
+}
+
+at::Tensor LlamaLM::forward_last(const at::Tensor& ids, const at::Tensor& positions,
+                                 const at::Tensor& attention, ram::KVCache* cache) {
+  const at::Tensor h = trunk(ids, positions, attention, cache);
+  return nn::linear(h.select(1, h.size(1) - 1), tied_ ? embed_ : lm_head_).to(at::kFloat);
+}
+
+at::Tensor LlamaLM::trunk(const at::Tensor& ids, const at::Tensor& positions,
+                          const at::Tensor& attention, ram::KVCache* cache) {
   if (ids.dim() != 2 || positions.sizes() != ids.sizes() || attention.sizes() != ids.sizes()) {
     throw DataError("forward: ids " + nn::shape_str(ids.sizes()) + ", positions " +
                         nn::shape_str(positions.sizes()) + " and attention " +
@@ -222,8 +234,7 @@ at::Tensor LlamaLM::forward(const at::Tensor& ids, const at::Tensor& positions,
     h = h + mlp(l, nn::rms_norm(h, l.post_norm, eps_));
   }
   if (kv) kv->end();
-  h = nn::rms_norm(h, norm_, eps_);
-  return nn::linear(h, tied_ ? embed_ : lm_head_).to(at::kFloat);
+  return nn::rms_norm(h, norm_, eps_);
 }
 
 std::unique_ptr<ram::KVCache> LlamaLM::make_cache(std::int64_t batch, std::int64_t capacity) {

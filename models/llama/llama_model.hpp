@@ -28,6 +28,8 @@ class LlamaLM : public ram::CausalLM {
 
   at::Tensor forward(const at::Tensor& ids, const at::Tensor& positions,
                      const at::Tensor& attention, ram::KVCache* cache) override;
+  at::Tensor forward_last(const at::Tensor& ids, const at::Tensor& positions,
+                          const at::Tensor& attention, ram::KVCache* cache) override;
   std::int64_t vocab_size() const override { return vocab_; }
   std::unique_ptr<ram::KVCache> make_cache(std::int64_t batch, std::int64_t capacity) override;
   std::string describe() const override;
@@ -35,6 +37,9 @@ class LlamaLM : public ram::CausalLM {
   torch::Dtype dtype() const override { return dtype_; }
 
  private:
+  // The layers and the final norm: hidden states [B,T,hidden].
+  at::Tensor trunk(const at::Tensor& ids, const at::Tensor& positions,
+                   const at::Tensor& attention, ram::KVCache* cache);
   struct Layer {
     at::Tensor in_norm, post_norm;
     at::Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;

@@ -48,6 +48,10 @@ class CausalLM : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& positions,
                                 const torch::Tensor& attention, KVCache* cache) = 0;
+  // The logits of the last position only, [B,V] float32 (decoding: skips the output
+  // layer for the other T − 1 positions). Default: forward(...)[:, T−1].
+  virtual torch::Tensor forward_last(const torch::Tensor& ids, const torch::Tensor& positions,
+                                     const torch::Tensor& attention, KVCache* cache);
   virtual std::int64_t vocab_size() const = 0;
   // Optional: models without incremental decoding throw NotSupported.
   virtual std::unique_ptr<KVCache> make_cache(std::int64_t batch, std::int64_t capacity);

@@ -19,6 +19,11 @@ std::unique_ptr<KVCache> CausalLM::make_cache(std::int64_t, std::int64_t) {
                      "", "use a model plugin that implements CausalLM::make_cache");
 }
 
+torch::Tensor CausalLM::forward_last(const torch::Tensor& ids, const torch::Tensor& positions,
+                                     const torch::Tensor& attention, KVCache* cache) {
+  return forward(ids, positions, attention, cache).select(1, ids.size(1) - 1);
+}
+
 std::string CausalLM::hf_config_json() const {
   throw NotSupported("model " + describe() + " cannot write an HF config.json", "",
                      "implement CausalLM::hf_config_json in the model plugin");

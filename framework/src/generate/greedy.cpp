@@ -19,8 +19,7 @@ std::vector<std::vector<std::int64_t>> decode(CausalLM& model,
   if (b == 0 || opt.max_new_tokens <= 0) return out;
   auto in = left_pad(prompts, opt.pad_id);
   auto cache = model.make_cache(b, in.ids.size(1) + opt.max_new_tokens);
-  auto logits = model.forward(in.ids, in.positions, in.attention, cache.get());
-  auto last = logits.select(1, logits.size(1) - 1).to(at::kFloat);
+  auto last = model.forward_last(in.ids, in.positions, in.attention, cache.get()).to(at::kFloat);
   auto pos = in.positions.select(1, in.positions.size(1) - 1).unsqueeze(1) + 1;  // [B, 1]
   auto ones = at::ones({b, 1}, at::kLong);
   std::vector<bool> done(prompts.size(), false);
@@ -37,8 +36,7 @@ std::vector<std::vector<std::int64_t>> decode(CausalLM& model,
       }
     }
     if (live == 0 || step + 1 == opt.max_new_tokens) break;
-    logits = model.forward(tok.view({b, 1}), pos, ones, cache.get());
-    last = logits.select(1, 0).to(at::kFloat);
+    last = model.forward_last(tok.view({b, 1}), pos, ones, cache.get()).to(at::kFloat);
     pos = pos + 1;
   }
   return out;
