@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # launch/demo.sh — the main job on a bundled task, on 2 MPI ranks, everything under runs/demo/.
 #
-# Until the sampling and training stages land, this is the smoke pipeline over the pieces
+# Until the training and RAM-decoding stages land, this is the smoke pipeline over the pieces
 # that exist: plugins found on 2 ranks → the `smoke` experiment composed → a JSONL dataset
 # prepared collectively into one HDF5 file → inspected → read back by h5py → a tiny
 # random-weight llama in HF format with a real tokenizer → tokenize, score and greedy
-# generation on 2 ranks → the BLAS kernels the runtime picked vs the generic ones.
+# generation on 2 ranks → proposal sampling into synth.h5 on 2 ranks → the BLAS kernels the
+# runtime picked vs the generic ones.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RAM_BUILD_DIR:-$here/build}
@@ -80,7 +81,12 @@ cut -c1-100 "$runs/models/scores.jsonl"
   --input "$runs/models/prompts.jsonl" --output "$runs/models/generations.jsonl"
 cat "$runs/models/generations.jsonl"
 
-step "7. BLAS kernels as the runtime configures them vs the generic ones (2048² f32 matmul)"
+step "7. proposal sampling on $np ranks: the tiny llama samples 32 prompts into one synth.h5"
+RAM_SMOKE_DATA="$data" "${mpirun[@]}" ram sample smoke model.path="$model" dataset.max_examples=32 \
+  sample.max_new_tokens=8 sample.chunk_size=16 sample.out="$runs/sample/synth.h5"
+ram inspect "$runs/sample/synth.h5" | grep -E "proposal_|finish_reason|index"
+
+step "8. BLAS kernels as the runtime configures them vs the generic ones (2048² f32 matmul)"
 bench_blas_gemm
 echo
 echo "demo: done; outputs under $runs"
