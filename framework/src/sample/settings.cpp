@@ -63,6 +63,8 @@ Settings read_settings(const ConfigView& root) {
                       st.max_length, st.max_prompt_length));
   s.engine.batch_size = c.get<std::int64_t>("batch_size", s.engine.batch_size);
   require(s.engine.batch_size >= 1, c, "batch_size", "must be ≥ 1");
+  s.engine.refill_min_free = c.get<std::int64_t>("refill_min_free", s.engine.refill_min_free);
+  require(s.engine.refill_min_free >= 1, c, "refill_min_free", "must be ≥ 1");
   s.n = c.get<std::int64_t>("n", 1);
   require(s.n >= 1, c, "n", "must be ≥ 1");
   s.chunk_size = c.get<std::int64_t>("chunk_size", 64);

@@ -8,6 +8,7 @@
 //   sample.stop, max_new_tokens, max_length, max_prompt_length    when a sample ends
 //   sample.n                               samples per prompt
 //   sample.batch_size                      rows decoded together (does not change results)
+//   sample.refill_min_free                 free slots that trigger a refill (speed only)
 //   sample.chunk_size                      consecutive examples per work item / part file
 //   sample.out                             the synth.h5 written
 //   sample.on_empty_prompt                 fail | skip (skipped prompts are counted)
