@@ -4,10 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "config/compose.hpp"
+#include "log/log.hpp"
 
 namespace ram::apps {
 
@@ -26,6 +30,24 @@ struct VerbRegistry {
   }
   VerbRegistry(const char* name, VerbSetup setup) { all().emplace_back(name, setup); }
 };
+
+// A verb driven by the composed configuration: `ram <name> [EXPERIMENT] [key=value ...]
+// [--config-dir DIR]`. Composes, logs the resolved YAML, then calls run(config).
+template <class Run>
+void add_config_verb(CLI::App& app, const char* name, const char* help, Run run) {
+  auto* cmd = app.add_subcommand(name, help);
+  auto words = std::make_shared<std::vector<std::string>>();
+  auto config_dir = std::make_shared<std::string>();
+  cmd->add_option("words", *words, "EXPERIMENT and key=value overrides");
+  cmd->add_option("--config-dir", *config_dir, "directory holding config.yaml");
+  cmd->callback([words, config_dir, run] {
+    auto opts = config::options_from_args(*words);
+    opts.config_dir = *config_dir;
+    auto cfg = config::compose(opts);
+    log::info("resolved config:\n{}", cfg.yaml());
+    run(cfg);
+  });
+}
 
 }  // namespace ram::apps
 
