@@ -27,6 +27,7 @@
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_util.hpp"
 #include "log/log.hpp"
 #include "platform/platform.hpp"
 #include "ram/error.hpp"
@@ -183,12 +184,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  ram::platform::prepare_process(argc, argv);
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << ram::format_error(e) << std::endl;
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ram::bench::guarded_main(argc, argv, run); }

@@ -25,6 +25,7 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_util.hpp"
 #include "generate/batch.hpp"
 #include "log/log.hpp"
 #include "model/tiny.hpp"
@@ -36,15 +37,9 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using ram::bench::now_s;
 
-void emit(json j) {
-  json out = {{"bench", "model_decode"}};
-  out.update(j);
-  std::cout << out.dump() << std::endl;
-}
+void emit(const json& j) { ram::bench::emit("model_decode", j); }
 
 double bandwidth_gbps() {
   auto a = at::randn({8192, 8192});  // 256 MiB
@@ -151,12 +146,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  ram::platform::prepare_process(argc, argv);
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << ram::format_error(e) << std::endl;
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ram::bench::guarded_main(argc, argv, run); }

@@ -23,6 +23,7 @@
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_util.hpp"
 #include "config/compose.hpp"
 #include "platform/platform.hpp"
 #include "plugin/registry.hpp"
@@ -124,11 +125,5 @@ int run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ram::platform::prepare_process(argc, argv);
-  try {
-    return run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_nn_linear: %s\n", e.what());
-    return 1;
-  }
+  return ram::bench::guarded_main(argc, argv, [](int, char**) { return run(); });
 }

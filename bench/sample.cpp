@@ -60,6 +60,7 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_util.hpp"
 #include "generate/batch.hpp"
 #include "generate/engine.hpp"
 #include "generate/processors.hpp"
@@ -95,15 +96,9 @@ struct Options {
   std::int64_t child_batch = 0, child_prompts = 0;
 };
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using ram::bench::now_s;
 
-void emit(json j) {
-  json out = {{"bench", "sample"}};
-  out.update(j);
-  std::cout << out.dump() << std::endl;
-}
+void emit(const json& j) { ram::bench::emit("sample", j); }
 
 // User + system CPU seconds of this process so far (all its threads).
 double cpu_s() {
@@ -460,12 +455,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  ram::platform::prepare_process(argc, argv);
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << ram::format_error(e) << std::endl;
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ram::bench::guarded_main(argc, argv, run); }
