@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,12 +30,61 @@ namespace ram::nn {
 
 // y = x · wᵀ + b (b may be undefined). When x holds a single row (all leading dims 1) and
 // is float32, uses at::addmv / at::mv (GEMV streams the weight ~3× faster than sgemm with
-// m = 1 on CPU); otherwise at::linear.
+// m = 1 on CPU); with 2–64 float32 rows and no autograd, skinny_linear (below); otherwise
+// at::linear.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {});
 // The batch-1 GEMV path on/off (default on; RAM_NN_GEMV=0 in the environment turns it off
 // at start). For benchmarks that compare the two kernels.
 void set_linear_gemv(bool enabled);
 bool linear_gemv();
+
+// The skinny matrix product: y[m,N] = x[m,K] · W[N,K]ᵀ + b in float32 for decode-sized m,
+// through an AVX-512 kernel on W as it is (row-major, no copy): register tiles of 8 weight
+// rows × 3 x rows, 16 k per step, the next weight rows prefetched while a block is swept,
+// threaded over the weight rows with ATen's pool. bench/skinny_gemm.cpp: 1.6–2.5× OpenBLAS
+// sgemm at m = 8–64 on llama-shape weights streamed from memory (sgemm re-packs W per call).
+// linear() takes it for float32 with kSkinnyMinRows ≤ m ≤ kSkinnyMaxRows rows, a weight
+// with unit column stride and no autograd (GradMode off or nothing requires grad), on a CPU
+// with AVX-512F; otherwise at::linear. RAM_NN_SKINNY=0 in the environment turns it off at
+// start; set_linear_skinny() for benchmarks.
+constexpr std::int64_t kSkinnyMinRows = 2, kSkinnyMaxRows = 64;
+void set_linear_skinny(bool enabled);
+bool linear_skinny();
+// Whether this build and CPU run the kernel (AVX-512F; GCC/Clang on x86-64).
+bool skinny_available();
+// The kernel itself, for any row count (no autograd): x float32 [..., K], w float32 [N,K]
+// with unit column stride, b [N] float32 or undefined → [..., N]. NotSupported when
+// !skinny_available(); DataError on shapes or dtypes that do not fit.
+at::Tensor skinny_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {});
+
+// The same product on W packed once into 32-column panels ([N/32][K][32]: one k step of a
+// panel is two adjacent zmm loads, 12 x rows × 32 columns per register tile). ~10–40%
+// faster than skinny_linear at m = 8–64 (bench/skinny_gemm.cpp), but the packed copy is
+// extra memory (ceil(N/32)·32·K floats) next to W, which training and other shapes still
+// need — so linear() does not use it; a caller that can afford the memory may.
+// On a CPU without AVX-512F nothing is packed: packed() is false and forward() throws.
+class PackedLinear {
+ public:
+  PackedLinear() = default;
+  // w: 2-D float32 CPU tensor, any strides (DataError otherwise).
+  explicit PackedLinear(const at::Tensor& w);
+  bool packed() const { return packed_.defined(); }
+  std::int64_t out_features() const { return n_; }
+  std::int64_t in_features() const { return k_; }
+  std::int64_t bytes() const;  // of the packed copy (0 when not packed)
+  // Whether `w` is the tensor this was packed from and unmodified since (same tensor
+  // object, data pointer, shape and version counter: an in-place update makes it stale;
+  // an inference tensor has no version counter, so only the rest is checked for it).
+  bool packs(const at::Tensor& w) const;
+  // x float32 [..., K] (any row count) → [..., N]; b [N] float32 or undefined. No autograd.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& b = {}) const;
+
+ private:
+  struct Source;
+  at::Tensor packed_;
+  std::int64_t n_ = 0, k_ = 0;
+  std::shared_ptr<const Source> source_;
+};
 
 // HF LlamaRMSNorm.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);

@@ -1,5 +1,5 @@
 // Shared transformer building blocks (ram/nn.hpp): HF numerics, no per-token allocation in
-// the KV cache, batch-1 GEMV for float32 linears.
+// the KV cache, batch-1 GEMV and the skinny kernel (skinny_gemm.cpp) for float32 linears.
 #include "ram/nn.hpp"
 
 #include <algorithm>
@@ -39,8 +39,30 @@ std::atomic<bool>& gemv_flag() {
 void set_linear_gemv(bool enabled) { gemv_flag() = enabled; }
 bool linear_gemv() { return gemv_flag(); }
 
+namespace {
+std::atomic<bool>& skinny_flag() {
+  static std::atomic<bool> flag([] {
+    const char* env = std::getenv("RAM_NN_SKINNY");
+    return env == nullptr || std::string(env) != "0";
+  }());
+  return flag;
+}
+}  // namespace
+
+void set_linear_skinny(bool enabled) { skinny_flag() = enabled; }
+bool linear_skinny() { return skinny_flag(); }
+
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   const auto in = x.size(-1);
+  if (x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && w.dim() == 2 &&
+      in > 0 && w.size(1) == in && w.stride(1) == 1 && x.device().is_cpu() &&
+      w.device().is_cpu() && (!b.defined() || (b.scalar_type() == at::kFloat && b.dim() == 1)) &&
+      skinny_flag().load(std::memory_order_relaxed) && skinny_available()) {
+    const auto rows = x.numel() / in;
+    const bool grad = at::GradMode::is_enabled() &&
+                      (x.requires_grad() || w.requires_grad() || (b.defined() && b.requires_grad()));
+    if (rows >= kSkinnyMinRows && rows <= kSkinnyMaxRows && !grad) return skinny_linear(x, w, b);
+  }
   if (x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat && x.numel() == in &&
       gemv_flag().load(std::memory_order_relaxed)) {
     // One row: GEMV streams the weight at memory bandwidth, sgemm with m = 1 does not.
