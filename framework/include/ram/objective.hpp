@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
 #include <ATen/core/Tensor.h>
 
@@ -54,5 +55,14 @@ at::Tensor sequence_logprob(const at::Tensor& logits, const TokenBatch& batch);
 // Runs the model over a batch (positions = running count of real tokens − 1) and returns
 // sequence_logprob of its logits → [B].
 at::Tensor batch_logprob(CausalLM& model, const TokenBatch& batch);
+
+// The rows of `a` then the rows of `b`, each right-padded to the longer T (ids 0,
+// attention 0, loss_mask 0) → [Ba+Bb, max(Ta,Tb)]; ids/attention int64, loss_mask float32.
+TokenBatch concat_batches(const TokenBatch& a, const TokenBatch& b);
+
+// batch_logprob of a and of b through ONE forward of concat_batches(a, b) (the original
+// DPO trainer's concatenated_forward) → {[Ba], [Bb]}; equals two batch_logprob calls.
+std::pair<at::Tensor, at::Tensor> pair_logprob(CausalLM& model, const TokenBatch& a,
+                                               const TokenBatch& b);
 
 }  // namespace ram

@@ -9,8 +9,13 @@
 //   batch_logprob(model, batch): positions = cumsum(attention) − 1, clamped at 0, so a
 //   right-padded row counts 0,1,2,… over its real tokens and padding repeats the last
 //   position (its logits are masked anyway).
+//
+//   concat_batches / pair_logprob: chosen and rejected through one forward, as the
+//   original DPO trainer's concatenated_forward; right padding is masked, so each row's
+//   log-prob is what a forward of its own batch gives.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <string>
 
 #include "ram/error.hpp"
@@ -88,6 +93,32 @@ at::Tensor batch_logprob(CausalLM& model, const TokenBatch& batch) {
                     shape_str(logits) + " for ids " + shape_str(batch.ids) + " (want [B,T,V])",
                 "CausalLM::forward", "the model plugin must return one row of logits per token");
   return sequence_logprob(logits, batch);
+}
+
+TokenBatch concat_batches(const TokenBatch& a, const TokenBatch& b) {
+  check_batch(a, "concat_batches (first)");
+  check_batch(b, "concat_batches (second)");
+  if (!a.attention.defined() || !b.attention.defined())
+    throw Error("concat_batches: attention is undefined", "TokenBatch.attention",
+                "set attention to 1 on real tokens and 0 on padding");
+  const auto T = std::max(a.ids.size(1), b.ids.size(1));
+  auto pad = [T](const at::Tensor& x, at::ScalarType type) {  // [B,t] → [B,T], zeros right
+    at::Tensor y = x.to(type);
+    const auto extra = T - y.size(1);
+    return extra == 0 ? y : at::constant_pad_nd(y, {0, extra}, 0);
+  };
+  TokenBatch out;
+  out.ids = at::cat({pad(a.ids, at::kLong), pad(b.ids.to(a.ids.device()), at::kLong)}, 0);
+  out.attention = at::cat({pad(a.attention, at::kLong), pad(b.attention.to(a.attention.device()), at::kLong)}, 0);
+  out.loss_mask = at::cat({pad(a.loss_mask, at::kFloat), pad(b.loss_mask.to(a.loss_mask.device()), at::kFloat)}, 0);
+  return out;
+}
+
+std::pair<at::Tensor, at::Tensor> pair_logprob(CausalLM& model, const TokenBatch& a,
+                                               const TokenBatch& b) {
+  at::Tensor all = batch_logprob(model, concat_batches(a, b));  // [Ba+Bb]
+  const auto na = a.ids.size(0);
+  return {all.slice(0, 0, na), all.slice(0, na, all.size(0))};
 }
 
 }  // namespace ram
