@@ -18,6 +18,7 @@ Exit 1 with the differences."""
 import argparse
 import json
 import math
+import os
 import sys
 
 import h5py
@@ -104,6 +105,11 @@ if got != want:
     fail.append(f"{a.files[0]}: rows (index, sample) are not every non-empty example × {a.n}")
 if len(rows) - len({i for i, _ in want}) != a.skipped:
     fail.append(f"test data has {len(rows) - len({i for i, _ in want})} empty prompts, expected {a.skipped}")
+_cfg = os.path.join(str(d0["attrs"].get("proposal_model", "")), "config.json")
+_mt = json.load(open(_cfg)).get("model_type") if os.path.isfile(_cfg) else None
+if d0["attrs"].get("proposal_model_type") != _mt:
+    fail.append(f"proposal_model_type = {d0['attrs'].get('proposal_model_type')!r}, "
+                f"the proposal's config.json says {_mt!r}")
 if int(d0["attrs"].get("skipped_empty_prompts", -1)) != a.skipped:
     fail.append(f"skipped_empty_prompts = {d0['attrs'].get('skipped_empty_prompts')}, expected {a.skipped}")
 truncated = 0

@@ -156,6 +156,32 @@ void all_reduce(at::Tensor& t, ReduceOp op) {
   });
 }
 
+void all_gather_shards(at::Tensor& t, std::int64_t begin, std::int64_t end) {
+  require_mpi("all_gather_shards");
+  check_tensor(t, "all_gather_shards");
+  const int W = size();
+  std::vector<std::int64_t> ranges(2 * static_cast<std::size_t>(W));
+  std::int64_t mine[2] = {begin, end};
+  check(MPI_Allgather(mine, 2, MPI_INT64_T, ranges.data(), 2, MPI_INT64_T, MPI_COMM_WORLD), "MPI_Allgather");
+  for (int r = 0; r < W; ++r) {
+    const auto b = ranges[2 * static_cast<std::size_t>(r)], e = ranges[2 * static_cast<std::size_t>(r) + 1];
+    if (b < 0 || e < b || e > t.numel() || (r > 0 && b != ranges[2 * static_cast<std::size_t>(r) - 1]))
+      throw Error("all_gather_shards: rank " + std::to_string(r) + " range [" + std::to_string(b) + ", " +
+                      std::to_string(e) + ") is not contiguous after the previous rank's",
+                  "dist", "pass contiguous rank-ordered shard ranges");
+  }
+  // Broadcast each rank's range from its owner (ranges may exceed int counts: chunked).
+  auto type = to_mpi(t.scalar_type());
+  auto* base = static_cast<char*>(t.data_ptr());
+  const auto esize = t.element_size();
+  for (int r = 0; r < W; ++r) {
+    const auto b = ranges[2 * static_cast<std::size_t>(r)], e = ranges[2 * static_cast<std::size_t>(r) + 1];
+    chunked(e - b, [&](std::int64_t off, int n) {
+      check(MPI_Bcast(base + (b + off) * esize, n, type, r, MPI_COMM_WORLD), "MPI_Bcast");
+    });
+  }
+}
+
 void all_reduce(double* data, std::int64_t n, ReduceOp op) {
   require_mpi("all_reduce");
   chunked(n, [&](std::int64_t off, int c) {

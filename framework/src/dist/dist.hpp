@@ -49,6 +49,10 @@ void all_reduce(double* data, std::int64_t n, ReduceOp op = ReduceOp::sum);
 void all_reduce(std::int64_t* data, std::int64_t n, ReduceOp op = ReduceOp::sum);
 double all_reduce(double v, ReduceOp op = ReduceOp::sum);
 std::int64_t all_reduce(std::int64_t v, ReduceOp op = ReduceOp::sum);
+// In place: rank r's elements [begin_r, end_r) of the 1-D tensor `t` (the same length on
+// every rank) are sent to all; ranges are contiguous and in rank order (rank 0 first),
+// e.g. train::shard_range. Used by ZeRO-1 to share the updated parameter shards.
+void all_gather_shards(at::Tensor& t, std::int64_t begin, std::int64_t end);
 // The root's tensor (shape and dtype already equal on all ranks) overwrites the others'.
 void broadcast(at::Tensor& t, int root = 0);
 void broadcast(std::string& s, int root = 0);  // any length; receivers resized

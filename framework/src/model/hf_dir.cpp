@@ -126,29 +126,40 @@ std::vector<fs::path> tokenizer_files(const fs::path& dir) {
   return out;
 }
 
-void save_hf_dir(const CausalLM& model, const fs::path& dir,
-                 const std::optional<fs::path>& tokenizer_dir, bool force,
-                 const std::string& config_overrides) {
+void check_out_dir(const fs::path& dir, bool force) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)) && !force)
     throw ConfigError("output directory exists and is not empty", dir.string(),
                       "choose another --out or pass --force to replace it");
-  if (tokenizer_dir && !fs::is_regular_file(*tokenizer_dir / "tokenizer.json", ec))
-    throw ConfigError("no tokenizer.json in the tokenizer directory", tokenizer_dir->string(),
-                      "give a directory holding an HF tokenizer.json");
+}
 
-  auto config = nlohmann::ordered_json::parse(model.hf_config_json());
-  const auto overrides = nlohmann::ordered_json::parse(config_overrides);
-  for (const auto& [k, v] : overrides.items()) config[k] = v;
+void write_hf_dir(const fs::path& dir, const std::string& config_json,
+                  const safetensors::NamedTensors& tensors,
+                  const std::vector<std::pair<std::string, std::string>>& files, bool force) {
+  check_out_dir(dir, force);
+  nlohmann::ordered_json config;
+  try {
+    config = nlohmann::ordered_json::parse(config_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(std::string("model config is not valid JSON: ") + e.what(), dir.string(),
+                      "the config.json text must be a JSON object");
+  }
+  if (!config.is_object())
+    throw FormatError("model config is not a JSON object", dir.string(),
+                      "the config.json text must be a JSON object");
   nlohmann::ordered_json gen = {{"_from_model_config", true}};
   for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"})
     if (config.contains(key) && !config[key].is_null()) gen[key] = config[key];
   gen["transformers_version"] = config.value("transformers_version", std::string("4.46.0"));
+  for (const auto& f : files) {
+    const auto& name = f.first;
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name == "config.json" || name == "generation_config.json" || name == "model.safetensors")
+      throw FormatError("'" + name + "' is not a file name an HF directory may take from its "
+                        "tokenizer files", dir.string(), "rename or drop that file");
+  }
 
-  safetensors::NamedTensors tensors;
-  for (const auto& p : model.named_parameters(/*recurse=*/true))
-    tensors.emplace_back(p.key(), p.value().detach().contiguous());
-
+  std::error_code ec;
   fs::path parent = fs::absolute(dir).parent_path();
   fs::create_directories(parent);
   fs::path tmp = parent / (dir.filename().string() + ".tmp-" + std::to_string(::getpid()));
@@ -158,15 +169,43 @@ void save_hf_dir(const CausalLM& model, const fs::path& dir,
     write_text(tmp / "config.json", config.dump(2) + "\n");
     write_text(tmp / "generation_config.json", gen.dump(2) + "\n");
     safetensors::save(tmp / "model.safetensors", tensors, {{"format", "pt"}});
-    if (tokenizer_dir)
-      for (const auto& f : tokenizer_files(*tokenizer_dir))
-        fs::copy_file(f, tmp / f.filename(), fs::copy_options::overwrite_existing);
+    for (const auto& [name, bytes] : files) write_text(tmp / name, bytes);
     if (fs::exists(dir, ec)) fs::remove_all(dir);
     fs::rename(tmp, dir);
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;
   }
+}
+
+void save_hf_dir(const CausalLM& model, const fs::path& dir,
+                 const std::optional<fs::path>& tokenizer_dir, bool force,
+                 const std::string& config_overrides) {
+  check_out_dir(dir, force);
+  std::error_code ec;
+  if (tokenizer_dir && !fs::is_regular_file(*tokenizer_dir / "tokenizer.json", ec))
+    throw ConfigError("no tokenizer.json in the tokenizer directory", tokenizer_dir->string(),
+                      "give a directory holding an HF tokenizer.json");
+
+  auto config = nlohmann::ordered_json::parse(model.hf_config_json());
+  const auto overrides = nlohmann::ordered_json::parse(config_overrides);
+  for (const auto& [k, v] : overrides.items()) config[k] = v;
+
+  safetensors::NamedTensors tensors;
+  for (const auto& p : model.named_parameters(/*recurse=*/true))
+    tensors.emplace_back(p.key(), p.value().detach().contiguous());
+
+  std::vector<std::pair<std::string, std::string>> files;
+  if (tokenizer_dir)
+    for (const auto& f : tokenizer_files(*tokenizer_dir)) {
+      std::ifstream in(f, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (!in) throw FormatError("cannot read " + f.filename().string(), f.string(),
+                                 "check that the tokenizer files are readable");
+      files.emplace_back(f.filename().string(), ss.str());
+    }
+  write_hf_dir(dir, config.dump(), tensors, files, force);
 }
 
 }  // namespace ram::model

@@ -22,7 +22,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "ram/safetensors.hpp"
 
 namespace ram {
 class CausalLM;
@@ -58,5 +61,17 @@ void save_hf_dir(const CausalLM& model, const std::filesystem::path& dir,
 
 // The tokenizer files save_hf_dir copies, as present in `dir`.
 std::vector<std::filesystem::path> tokenizer_files(const std::filesystem::path& dir);
+
+// The ConfigError save_hf_dir gives for an existing non-empty `dir` without `force`
+// (callers check before doing expensive work).
+void check_out_dir(const std::filesystem::path& dir, bool force);
+
+// What save_hf_dir writes, from its parts (also `ram export`, train/checkpoint.hpp):
+// config.json from `config_json` (a JSON object; written as dump(2)), generation_config.json
+// derived from it, model.safetensors holding `tensors` in order, and `files` (file name →
+// bytes, e.g. the tokenizer files). Same atomicity and `force` rule as save_hf_dir.
+void write_hf_dir(const std::filesystem::path& dir, const std::string& config_json,
+                  const safetensors::NamedTensors& tensors,
+                  const std::vector<std::pair<std::string, std::string>>& files, bool force);
 
 }  // namespace ram::model

@@ -17,6 +17,7 @@
 #include "h5/writer.hpp"
 #include "log/log.hpp"
 #include "model/hf_dir.hpp"
+#include "platform/stop.hpp"
 #include "plugin/registry.hpp"
 #include "ram/dataset.hpp"
 #include "ram/error.hpp"
@@ -246,7 +247,11 @@ void sample_chunks(const std::vector<std::int64_t>& todo, Sampler& sampler,
     log::Progress progress("sample", todo_examples, "prompts");
     progress.set_extra_unit("tokens");
     dist::WorkQueue queue(static_cast<std::int64_t>(todo.size()), 1);
-    while (auto range = queue.next()) {
+    // SIGUSR1/SIGTERM (platform/stop.hpp): take no new chunk; the current one is finished
+    // and its part file written. Ranks stop independently; sample::run then skips the merge.
+    while (!platform::stop_requested()) {
+      auto range = queue.next();
+      if (!range) break;
       for (std::int64_t k = range->begin; k < range->end; ++k) {
         const std::int64_t c = todo[static_cast<std::size_t>(k)];
         const std::int64_t tokens_before = sampler.tokens;
@@ -310,6 +315,7 @@ void merge(const config::Resolved& cfg, const std::string& command, const Settin
   w.set_attr("/", "proposal_model_hash", "sha256:" + mhash);
   w.set_attr("/", "proposal_dtype", s.dtype);
   w.set_attr("/", "tokenizer_fingerprint", tok_fp);
+  w.set_attr("/", "proposal_model_type", model::model_type(s.model_path));
   w.set_attr("/", "dataset", data.describe());
   w.set_attr("/", "dataset_fingerprint", data.fingerprint());
   w.set_attr("/", "seed", static_cast<std::int64_t>(sp.seed));
@@ -405,7 +411,17 @@ Summary run(const config::Resolved& cfg, const std::string& command) {
 
   generate::Engine engine(*model, &tok, s.engine);
   Sampler sampler{s, *dataset, tok, engine, hash};
+  platform::StopScope stop_scope;  // SIGUSR1/SIGTERM: finish the chunk, keep the parts
   sample_chunks(plan.todo, sampler, parts_dir, sum);
+  // Stopped by a signal with chunks left: no merge (collective; every rank agrees through
+  // the all-reduce); the part files on disk are the resume point of the next run.
+  const std::int64_t done = dist::all_reduce(sampler.chunks);
+  if (done < static_cast<std::int64_t>(plan.todo.size())) {
+    sum.interrupted = true;
+    sum.chunks_reused = n_chunks - static_cast<std::int64_t>(plan.todo.size()) + done;  // now on disk
+    sum.seconds = since(t0);
+    return sum;
+  }
   merge(cfg, command, s, *dataset, hash, mhash, tok.fingerprint(), n_chunks, parts_dir, sum);
   sum.seconds = since(t0);
   return sum;
@@ -415,6 +431,10 @@ std::string format_summary(const Summary& s) {
   if (s.already_complete)
     return fmt::format("sample: {} is already complete ({} samples of {} prompts); nothing to do",
                        s.out, s.samples, s.prompts);
+  if (s.interrupted)
+    return fmt::format("sample: interrupted by {}: {} of {} chunks sampled, in {}.parts; interrupted; rerun "
+                       "the same command to resume",
+                       platform::signal_name(platform::stop_signal()), s.chunks_reused, s.chunks, s.out);
   std::string text = fmt::format(
       "sample: {} samples of {} prompts ({} skipped as empty, {} truncated to max_prompt_length, {} "
       "malformed records skipped by the dataset) → {}\n"

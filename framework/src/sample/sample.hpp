@@ -37,6 +37,8 @@ namespace ram::sample {
 
 struct Summary {
   bool already_complete = false;
+  bool interrupted = false;            // stopped by SIGUSR1/SIGTERM with chunks left: no merge;
+                                       // chunks_reused = chunks on disk; rerun to resume
   std::string out;
   std::int64_t prompts = 0;            // examples in the dataset
   std::int64_t samples = 0;            // rows of synth.h5
