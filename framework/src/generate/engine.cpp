@@ -14,6 +14,11 @@
 //   5. stop checks per row: EOS, stop strings (searched in the tail of the decoded text),
 //      max_new_tokens, max_length. A finished row hands its result out and frees its slot.
 //
+// RAM decoding (a proposal given): step 2's input goes through both models (each its own
+// cache, so clears, resets and rebuilds happen to both at once); step 4 runs the joint step
+// (ram_modes.hpp) on (aligner logits, proposal logits) first, and adds both log-probabilities
+// of the drawn token (each from its model's raw logits). Both are cut to options.vocab.
+//
 // Rows attend only to their own unmasked cache entries, so a row's logits are those of the
 // row decoded alone up to float rounding (padding columns change the reduction length).
 #include "generate/engine.hpp"
@@ -59,7 +64,8 @@ struct Slot {
   bool truncated = false;
   std::vector<std::int64_t> ids;    // generated; the last one is not in the cache yet
   std::vector<std::int32_t> ids32;  // the same, for the tokenizer
-  double logprob = 0;
+  double logprob = 0, proposal_logprob = 0;
+  std::int64_t restricted_steps = 0;
   std::size_t text_len = 0;  // decoded length at the previous step (stop strings)
 };
 
@@ -71,14 +77,35 @@ std::string where_of(const Request& r) {
 
 struct Engine::Impl {
   CausalLM& model;
+  CausalLM* proposal;  // RAM decoding; null otherwise
   const tok::Tokenizer* tokenizer;
   EngineOptions opt;
   Stats stats;
   std::size_t longest_stop = 0;
+  std::int64_t V = 0;  // logits columns used
 
-  Impl(CausalLM& m, const tok::Tokenizer* t, EngineOptions o)
-      : model(m), tokenizer(t), opt(std::move(o)) {
+  Impl(CausalLM& m, CausalLM* p, const tok::Tokenizer* t, EngineOptions o)
+      : model(m), proposal(p), tokenizer(t), opt(std::move(o)) {
     const auto& st = opt.stop;
+    V = opt.vocab > 0 ? opt.vocab : model.vocab_size();
+    if (V > model.vocab_size() || (proposal != nullptr && V > proposal->vocab_size()))
+      throw ConfigError("engine vocab " + std::to_string(V) + " exceeds a model's vocabulary",
+                        "engine vocab", "use the tokenizer's length (ram_modes.hpp joint_vocab)");
+    if (proposal != nullptr) {
+      const auto mode = opt.joint.mode;
+      if (mode != JointMode::par && mode != JointMode::par_kl && mode != JointMode::mds)
+        throw ConfigError(std::string("RAM decoding needs mode par, par_kl or mds (got ") +
+                              to_string(mode) + ")",
+                          "engine joint mode", "resample runs through generate::resample");
+      if (opt.vocab <= 0 && proposal->vocab_size() != model.vocab_size())
+        throw ConfigError("the aligner and the proposal have different vocabulary sizes",
+                          "engine vocab", "set the shared length (ram_modes.hpp joint_vocab)");
+      generate::check(opt.joint);
+    } else if (opt.joint.mode != JointMode::none) {
+      throw ConfigError(std::string("sample mode ") + to_string(opt.joint.mode) +
+                            " needs a proposal model",
+                        "engine joint mode", "give the proposal, or use mode none");
+    }
     if (opt.refill_min_free < 1) {
       throw ConfigError(
           "refill_min_free must be ≥ 1 (got " + std::to_string(opt.refill_min_free) + ")",
@@ -106,7 +133,7 @@ struct Engine::Impl {
       throw ConfigError("stop strings need a tokenizer", "engine stop_strings",
                         "load the model directory's tokenizer or drop the stop strings");
     }
-    Chain check(opt.sampling, 1, model.vocab_size());  // validates the order and values now
+    Chain check(opt.sampling, 1, V);  // validates the order and values now
   }
 
   std::string decode(const Slot& s) const {
@@ -153,6 +180,8 @@ struct Engine::Impl {
     r.ids = s.ids;
     r.text = std::move(text);
     r.logprob = s.logprob;
+    r.proposal_logprob = s.proposal_logprob;
+    r.restricted_steps = s.restricted_steps;
     r.finish = why;
     r.prompt_tokens = static_cast<std::int64_t>(s.prompt.size());
     r.prompt_truncated = s.truncated;
@@ -169,7 +198,8 @@ struct Engine::Impl::Batch {
   const std::vector<Request>& requests;
   const std::function<void(Result&&)>& on_result;
   std::int64_t B = 0, V = 0, capacity = 0;
-  std::unique_ptr<KVCache> cache;
+  std::unique_ptr<KVCache> cache, pcache;  // the model's, the proposal's
+  at::Tensor plogits;                     // the proposal's last logits [B, V] (RAM decoding)
   Chain chain;
   std::vector<Slot> slots;
   std::size_t next = 0;  // the next request to hand out
@@ -197,12 +227,13 @@ struct Engine::Impl::Batch {
   // Next id per row [B, 1] from the raw logits (chain, then arg-max or a draw).
   at::Tensor next_ids(const at::Tensor& raw);
   // Appends the ids, adds their log-probabilities, runs the stop checks.
+  static void add_logprobs(const at::Tensor& raw, const std::int64_t* ids, std::vector<double>& out);
   void accept(const at::Tensor& raw, const at::Tensor& ids);
 };
 
 void Engine::Impl::Batch::setup() {
   const auto& st = e.opt.stop;
-  V = e.model.vocab_size();
+  V = e.V;
   std::int64_t row_max = 0, prompt_max = 0, decodable = 0;
   for (const auto& q : requests) {
     if (q.prompt_ids.empty()) {
@@ -233,7 +264,10 @@ void Engine::Impl::Batch::setup() {
                       "engine cache_capacity",
                       "use 0 (automatic) or at least min(max_length, prompt + max_new_tokens)");
   }
-  if (decodable > 0) cache = e.model.make_cache(B, capacity);
+  if (decodable > 0) {
+    cache = e.model.make_cache(B, capacity);
+    if (e.proposal != nullptr) pcache = e.proposal->make_cache(B, capacity);
+  }
   chain = Chain(e.opt.sampling, B, V);
   slots.assign(static_cast<std::size_t>(B), Slot{});
   ids1 = at::empty({B, 1}, at::kLong);
@@ -262,6 +296,7 @@ bool Engine::Impl::Batch::take(std::int64_t r) {
     }
     s.active = s.fresh = true;
     cache->reset(r);
+    if (pcache) pcache->reset(r);
     chain.start(r, s.prompt);
     ++live;
     return true;
@@ -283,6 +318,7 @@ at::Tensor Engine::Impl::Batch::forward() {
   if (std::none_of(slots.begin(), slots.end(),
                    [](const Slot& s) { return s.active && !s.fresh; })) {
     cache->clear();
+    if (pcache) pcache->clear();
   }
   bool rebuild = false;
   std::int64_t T = 0;
@@ -290,6 +326,7 @@ at::Tensor Engine::Impl::Batch::forward() {
   if (cache->length() + T > capacity) {
     rebuild = true;
     cache->clear();
+    if (pcache) pcache->clear();
     ++e.stats.cache_rebuilds;
     T = 0;
     for (const auto& s : slots) T = std::max(T, width(s, true));
@@ -321,14 +358,33 @@ at::Tensor Engine::Impl::Batch::forward() {
     }
   }
   at::Tensor logits = e.model.forward_last(ids, pos, attn, cache.get());  // [B,V]
+  if (e.proposal != nullptr) {
+    plogits = e.proposal->forward_last(ids, pos, attn, pcache.get())
+                  .narrow(1, 0, V).to(at::kFloat).contiguous();
+  }
   ++e.stats.forward_calls;
   e.stats.forward_positions += B * T;
   for (auto& s : slots) s.fresh = false;
-  return logits.to(at::kFloat).contiguous();
+  return logits.narrow(1, 0, V).to(at::kFloat).contiguous();
 }
 
 at::Tensor Engine::Impl::Batch::next_ids(const at::Tensor& raw) {
-  at::Tensor work = raw.clone();
+  at::Tensor work;
+  if (e.proposal != nullptr) {
+    JointInfo info;
+    work = joint_step(raw, plogits, e.opt.joint, e.opt.stop.eos_ids, &info);
+    for (std::int64_t r = 0; r < B; ++r) {
+      Slot& s = slots[static_cast<std::size_t>(r)];
+      if (!s.active) continue;
+      const auto ru = static_cast<std::size_t>(r);
+      ++e.stats.joint_steps;
+      e.stats.restricted_steps += info.restricted[ru];
+      e.stats.eos_forced += info.eos_forced[ru];
+      s.restricted_steps += info.restricted[ru];
+    }
+  } else {
+    work = raw.clone();
+  }
   chain.apply(work);
   if (e.opt.sampling.greedy) return work.argmax(-1, /*keepdim=*/true);
   double* pu = uniform.data_ptr<double>();
@@ -342,18 +398,19 @@ at::Tensor Engine::Impl::Batch::next_ids(const at::Tensor& raw) {
 }
 
 void Engine::Impl::Batch::accept(const at::Tensor& raw, const at::Tensor& ids) {
-  const at::Tensor lse = at::logsumexp(raw, {1});  // [B], of the RAW logits
   const at::Tensor next = ids.contiguous();
   const std::int64_t* pn = next.data_ptr<std::int64_t>();
-  const float* praw = raw.data_ptr<float>();
-  const float* plse = lse.data_ptr<float>();
+  std::vector<double> lp, plp;
+  add_logprobs(raw, pn, lp);
+  if (e.proposal != nullptr) add_logprobs(plogits, pn, plp);
   for (std::int64_t r = 0; r < B; ++r) {
     Slot& s = slots[static_cast<std::size_t>(r)];
     if (!s.active) continue;
     const std::int64_t id = pn[r];
     s.ids.push_back(id);
     s.ids32.push_back(static_cast<std::int32_t>(id));
-    s.logprob += static_cast<double>(praw[r * V + id]) - static_cast<double>(plse[r]);
+    s.logprob += lp[static_cast<std::size_t>(r)];
+    if (!plp.empty()) s.proposal_logprob += plp[static_cast<std::size_t>(r)];
     chain.accept(r, id);
     ++e.stats.generated_tokens;
     Finish why = Finish::length;
@@ -364,6 +421,18 @@ void Engine::Impl::Batch::accept(const at::Tensor& raw, const at::Tensor& ids) {
       --live;
     }
   }
+}
+
+void Engine::Impl::Batch::add_logprobs(const at::Tensor& raw, const std::int64_t* ids,
+                                        std::vector<double>& out) {
+  const at::Tensor lse = at::logsumexp(raw, {1});  // [B], of the RAW logits
+  const std::int64_t B = raw.size(0), V = raw.size(1);
+  const float* praw = raw.data_ptr<float>();
+  const float* plse = lse.data_ptr<float>();
+  out.resize(static_cast<std::size_t>(B));
+  for (std::int64_t r = 0; r < B; ++r)
+    out[static_cast<std::size_t>(r)] =
+        static_cast<double>(praw[r * V + ids[r]]) - static_cast<double>(plse[r]);
 }
 
 void Engine::Impl::run(const std::vector<Request>& requests,
@@ -380,7 +449,16 @@ void Engine::Impl::run(const std::vector<Request>& requests,
 }
 
 Engine::Engine(CausalLM& model, const tok::Tokenizer* tokenizer, EngineOptions options)
-    : impl_(new Impl(model, tokenizer, std::move(options))) {}
+    : impl_(new Impl(model, nullptr, tokenizer, std::move(options))) {}
+
+Engine::Engine(CausalLM& model, CausalLM* proposal, const tok::Tokenizer* tokenizer,
+               EngineOptions options)
+    : impl_(new Impl(model, proposal, tokenizer, std::move(options))) {
+  if (proposal == nullptr) {
+    delete impl_;
+    throw ConfigError("RAM decoding without a proposal model", "engine", "pass the proposal");
+  }
+}
 
 Engine::~Engine() { delete impl_; }
 
@@ -393,8 +471,10 @@ const Engine::Stats& Engine::stats() const { return impl_->stats; }
 
 std::string Engine::describe() const {
   const auto& sp = impl_->opt.sampling;
-  Chain chain(sp, 1, impl_->model.vocab_size());
-  return chain.describe() +
+  Chain chain(sp, 1, impl_->V);
+  const std::string joint =
+      impl_->proposal != nullptr ? generate::describe(impl_->opt.joint) + " → " : std::string();
+  return joint + chain.describe() +
          (sp.greedy ? " → argmax" : " → sample(seed " + std::to_string(sp.seed) + ")");
 }
 

@@ -1,7 +1,9 @@
 // generate/engine.hpp — the sampling engine (DESIGN §6): batched decoding over one
 // preallocated KV cache with continuous refill, a logits-processor chain built in one place,
 // per-sample deterministic randomness, stop on EOS / stop strings / max new tokens / max
-// total length. CONTRACT shared by `ram sample`, `ram generate` and bench/; the
+// total length. Optionally RAM decoding (issue 6): a second model, the proposal, decoded in
+// lockstep with its own KV cache (the same slots, the same refill and rebuild events), and
+// the joint step of ram_modes.hpp on (aligner logits, proposal logits) before the chain. CONTRACT shared by `ram sample`, `ram generate` and bench/; the
 // implementation is engine.cpp, processors.{hpp,cpp}, rng.{hpp,cpp}.
 //
 // Determinism: the random draw of a sample at step t depends only on
@@ -13,6 +15,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "generate/ram_modes.hpp"
 
 namespace ram {
 class CausalLM;
@@ -57,7 +61,10 @@ struct Result {
   std::int64_t example_index = 0, sample_index = 0;
   std::vector<std::int64_t> ids;  // new ids (EOS kept; tokens after a stop string dropped)
   std::string text;               // decoded new ids, cut before the stop string
-  double logprob = 0;             // Σ log softmax(raw logits)[id] over `ids` (the proposal's)
+  double logprob = 0;             // Σ log softmax(raw logits)[id] over `ids`, of the engine's
+                                  // model (`ram sample`: the proposal; RAM decoding: the aligner)
+  double proposal_logprob = 0;    // RAM decoding: the same under the proposal's raw logits
+  std::int64_t restricted_steps = 0;  // RAM decoding: steps in the restricted aligner branch
   Finish finish = Finish::length;
   std::int64_t prompt_tokens = 0;     // after truncation
   bool prompt_truncated = false;
@@ -81,12 +88,21 @@ struct EngineOptions {
   // long prompts and large batches waiting for several free slots costs less than it saves;
   // see Stats::forward_positions.
   std::int64_t refill_min_free = 1;
+  // RAM decoding (with a proposal only): the joint step's mode (par, par_kl or mds) and knobs.
+  JointParams joint;
+  // Logits columns used: both models' logits are cut to the first `vocab` (the tokenizer's
+  // length, ram_modes.hpp joint_vocab). 0: the model's vocabulary (a proposal's must equal it).
+  std::int64_t vocab = 0;
 };
 
 class Engine {
  public:
   // `tokenizer` may be null when there are no stop strings (text is then empty).
   Engine(CausalLM& model, const tok::Tokenizer* tokenizer, EngineOptions options);
+  // RAM decoding: `model` is the aligner, `proposal` the proposal (not null), decoded in
+  // lockstep; options.joint.mode must be par, par_kl or mds.
+  Engine(CausalLM& model, CausalLM* proposal, const tok::Tokenizer* tokenizer,
+         EngineOptions options);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -99,6 +115,9 @@ class Engine {
     std::int64_t forward_calls = 0;
     std::int64_t cache_rebuilds = 0;  // clear + re-prefill of the live rows (cache full)
     std::int64_t forward_positions = 0;  // Σ B × T over forward calls (padding included)
+    std::int64_t joint_steps = 0;        // RAM decoding: row steps through the joint step
+    std::int64_t restricted_steps = 0;   // ... that took the restricted aligner branch
+    std::int64_t eos_forced = 0;         // ... where EOS priority emitted EOS
   };
   const Stats& stats() const;
   // The processor chain in the order it runs, e.g. "repetition_penalty(1.05) → temperature(0.5)

@@ -8,7 +8,7 @@
 namespace ram::generate {
 
 std::vector<ScoreResult> score_batch(CausalLM& model, const std::vector<ScoreRequest>& batch,
-                                     int top_k) {
+                                     int top_k, std::int64_t vocab) {
   std::vector<std::vector<std::int64_t>> seqs;
   seqs.reserve(batch.size());
   for (const auto& r : batch) {
@@ -18,6 +18,7 @@ std::vector<ScoreResult> score_batch(CausalLM& model, const std::vector<ScoreReq
   }
   auto in = left_pad(seqs);
   auto logits = model.forward(in.ids, in.positions, in.attention, nullptr).to(at::kFloat);
+  if (vocab > 0 && vocab < logits.size(2)) logits = logits.narrow(2, 0, vocab);
   const std::int64_t t = logits.size(1);
   auto top = logits.select(1, t - 1).topk(std::min<std::int64_t>(top_k, logits.size(2)), -1);
   auto top_v = std::get<0>(top).to(at::kDouble).contiguous();

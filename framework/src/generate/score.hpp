@@ -29,8 +29,10 @@ struct ScoreResult {
   std::vector<std::pair<std::int64_t, double>> top_logits;
 };
 
-// One forward over the whole batch (call it under c10::InferenceMode).
+// One forward over the whole batch (call it under c10::InferenceMode). vocab > 0: only the
+// first `vocab` logits count (a vocabulary padded past its tokenizer's length, as RAM
+// decoding cuts it: ram_modes.hpp joint_vocab); 0: all.
 std::vector<ScoreResult> score_batch(CausalLM& model, const std::vector<ScoreRequest>& batch,
-                                     int top_k = 5);
+                                     int top_k = 5, std::int64_t vocab = 0);
 
 }  // namespace ram::generate
