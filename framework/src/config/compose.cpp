@@ -23,6 +23,7 @@ const SourceLoc kCommandLine{"command line", 0};
 // One entry of a `defaults:` list.
 struct DefaultEntry {
   std::string group;  // "a/b" loads <dir>/a/b/<name>.yaml into key a.b
+  std::string package;  // `group@package`: the key it loads into instead (dotted); "" = group's
   std::string name;   // empty: the group is disabled (`group: null`)
   bool self = false;  // the `_self_` marker
   bool optional = false;
@@ -34,6 +35,21 @@ std::string group_key(const std::string& group) {
   std::string k = group;
   std::replace(k.begin(), k.end(), '/', '.');
   return k;
+}
+
+// The key an entry's file is loaded into: its package, else the group's own key.
+std::string target_key(const DefaultEntry& e) { return e.package.empty() ? group_key(e.group) : e.package; }
+
+// Splits "group@package" (Hydra's package syntax: `- model@proposal: llama8b` loads
+// <dir>/model/llama8b.yaml into key `proposal`).
+void split_package(const std::string& key, DefaultEntry& e, const SourceLoc& loc) {
+  std::size_t at = key.find('@');
+  e.group = key.substr(0, at);
+  if (at == std::string::npos) return;
+  e.package = group_key(key.substr(at + 1));
+  if (e.group.empty() || e.package.empty() || e.package.find('@') != std::string::npos)
+    throw ConfigError("cannot read defaults entry '" + key + "'", loc.str(),
+                      "write `- group@key: name`, e.g. `- model@proposal: llama8b`");
 }
 
 std::vector<DefaultEntry> parse_defaults(const ConfigNode& list) {
@@ -57,7 +73,7 @@ std::vector<DefaultEntry> parse_defaults(const ConfigNode& list) {
         }
       }
       if (!key.empty() && key[0] == '/') key = key.substr(1);
-      e.group = key;
+      split_package(key, e, item->loc);
       if (value && value->scalar_kind() != "null") {
         if (value->type != ConfigNode::Type::scalar)
           throw ConfigError("defaults entry '" + key + "' must name one config", value->loc.str(),
@@ -156,7 +172,7 @@ NodePtr build_base(const std::string& dir, const NodePtr& primary,
     if (e.name.empty()) continue;
     NodePtr content = load_group(dir, e, sources);
     if (!content) continue;
-    std::vector<std::string> parts = split_path(group_key(e.group));
+    std::vector<std::string> parts = split_path(target_key(e));
     std::string leaf = parts.back();
     parts.pop_back();
     std::string parent_path;
@@ -176,26 +192,31 @@ NodePtr build_base(const std::string& dir, const NodePtr& primary,
 std::vector<std::string> group_names(const std::vector<DefaultEntry>& entries) {
   std::vector<std::string> out;
   for (auto& e : entries)
-    if (!e.self) out.push_back(e.group);
+    if (!e.self) out.push_back(target_key(e));
   return out;
 }
 
-DefaultEntry* find_group(std::vector<DefaultEntry>& entries, const std::string& group) {
+// The entry loading into `key` (a group's own key, or a package).
+DefaultEntry* find_group(std::vector<DefaultEntry>& entries, const std::string& key) {
   for (auto& e : entries)
-    if (!e.self && e.group == group) return &e;
+    if (!e.self && target_key(e) == group_key(key)) return &e;
   return nullptr;
 }
 
 // Switches (or adds, when `may_add`) the group of `e` in the base list. New groups go
 // before the primary file's `_self_`, so the primary's own keys still win.
 void switch_group(std::vector<DefaultEntry>& entries, const DefaultEntry& e, bool may_add) {
-  if (DefaultEntry* g = find_group(entries, e.group)) {
+  if (DefaultEntry* g = find_group(entries, target_key(e))) {
+    if (!e.package.empty() && g->group != e.group)
+      throw ConfigError("key '" + target_key(e) + "' is loaded from group '" + g->group + "', not '" +
+                            e.group + "'",
+                        e.loc.str(), "write `" + g->group + "@" + target_key(e) + ": <name>`");
     g->name = e.name;
     g->loc = e.loc;
     return;
   }
   if (!may_add) {
-    std::string hint = suggest(e.group, group_names(entries));
+    std::string hint = suggest(target_key(e), group_names(entries));
     throw ConfigError("no group '" + e.group + "' in the defaults list to override", e.loc.str(),
                       hint.empty() ? "groups: " + list_text(group_names(entries)) : hint);
   }
@@ -261,8 +282,10 @@ NodePtr parse_value(const Override& o) {
 // Applies a group switch given on the command line; false when `o` is not about a group.
 bool apply_group_override(const std::string& dir, std::vector<DefaultEntry>& entries, const Override& o) {
   if (o.key.find('.') != std::string::npos) return false;
-  DefaultEntry* g = find_group(entries, o.key);
-  bool is_dir = fs::is_directory(fs::path(dir) / o.key);
+  DefaultEntry e;
+  split_package(o.key, e, kCommandLine);  // `model@proposal=llama8b` names a package
+  DefaultEntry* g = find_group(entries, target_key(e));
+  bool is_dir = fs::is_directory(fs::path(dir) / e.group);
   if (o.kind == Override::del && g) {
     entries.erase(entries.begin() + (g - entries.data()));
     return true;
@@ -271,8 +294,6 @@ bool apply_group_override(const std::string& dir, std::vector<DefaultEntry>& ent
   if (o.kind == Override::add && g)
     throw ConfigError("group '" + o.key + "' is already in the defaults list", kCommandLine.str(),
                       "switch it with " + o.key + "=" + o.value);
-  DefaultEntry e;
-  e.group = o.key;
   e.name = (o.value == "null" || o.value == "~") ? "" : o.value;
   e.loc = kCommandLine;
   switch_group(entries, e, true);

@@ -4,7 +4,10 @@
 //   1. <config_dir>/config.yaml is the primary file. Its `defaults:` list names group files:
 //      `- dataset: jsonl` loads <config_dir>/dataset/jsonl.yaml into key `dataset`;
 //      `- _self_` is where the primary file's own keys go (default: last, so they win);
-//      `- group: null` leaves the group out.
+//      `- group: null` leaves the group out; `- group@key: name` loads
+//      <config_dir>/group/<name>.yaml into `key` instead (Hydra's package syntax: one group
+//      of model files serves `model` and `proposal`); that entry is then named by `key`
+//      (`- override /model@proposal: qwen14b`, or `proposal=qwen14b` on the command line).
 //   2. The experiment (`<config_dir>/experiment/<name>.yaml`, or a path to a .yaml file):
 //      its own `defaults:` switch groups (`- override /loss: ram_sft` or `- loss: ram_sft`),
 //      then its keys override. Strict: each key must exist in the composed base; a key
