@@ -1,0 +1,35 @@
+# The demo task end to end: `ram make-tokenizer --byte-level` (loads in HF `tokenizers` with
+# the same ids: the parity checker of tests/e2e/tokenizer.cmake), `ram eval` (eval_cli.sh,
+# checked in Python), and bad input to `ram eval`: one error line, non-zero exit.
+set(ram_byte_tok ${PROJECT_BINARY_DIR}/tokenizer-byte/byte)
+add_test(NAME tokenizer_make_byte_level
+  COMMAND ${PROJECT_BINARY_DIR}/bin/ram make-tokenizer --byte-level --out ${ram_byte_tok} --force)
+set_tests_properties(tokenizer_make_byte_level PROPERTIES
+  ENVIRONMENT "${RAM_TEST_ENV}" LABELS e2e TIMEOUT 60 FIXTURES_SETUP ram_tok_byte)
+find_program(RAM_NODE_EXECUTABLE node)
+if(NOT RAM_NODE_EXECUTABLE)
+  set(RAM_NODE_EXECUTABLE node)  # the setup test then fails, saying so
+endif()
+ram_add_script_test(NAME tokenizer_parity_byte_level
+  COMMAND ${RAM_NODE_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tokenizer/parity.js
+          --ram ${PROJECT_BINARY_DIR}/bin/ram --tokenizers ${RAM_TOKENIZERS_DIR}
+          --corpus ${PROJECT_SOURCE_DIR}/tests/tokenizer/corpus.jsonl --families ${ram_byte_tok}
+  LABELS e2e TIMEOUT 300)
+set_tests_properties(tokenizer_parity_byte_level PROPERTIES
+  FIXTURES_REQUIRED "ram_tok_node;ram_tok_byte")
+set_property(TEST tokenizer_parity_byte_level APPEND PROPERTY
+  ENVIRONMENT "NODE_PATH=${PROJECT_BINARY_DIR}/tokenizer-node/node_modules")
+
+ram_add_script_test(NAME eval_cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/eval_cli.sh
+  LABELS e2e mpi TIMEOUT 300)
+set_tests_properties(eval_cli PROPERTIES PROCESSORS 2)
+
+set(expect ${RAM_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/../python/expect_one_error.py)
+set(ram_eval_demo ${PROJECT_BINARY_DIR}/bin/ram eval dataset=demo dataset.split=test)
+ram_add_script_test(NAME eval_bad_outputs_file LABELS e2e
+  COMMAND ${expect} --expect "eval_broken_outputs.json:3" --expect "malformed JSON"
+          -- ${ram_eval_demo} --outputs ${CMAKE_CURRENT_LIST_DIR}/fixtures/eval_broken_outputs.json)
+ram_add_script_test(NAME eval_unknown_judge LABELS e2e
+  COMMAND ${expect} --expect "no judge plugin named 'lenght'" --expect "did you mean 'length'?"
+          -- ${ram_eval_demo} "eval.judges=[demo,lenght]"
+             --outputs ${CMAKE_CURRENT_LIST_DIR}/fixtures/eval_broken_outputs.json)
