@@ -8,12 +8,17 @@
 #include "dist/guard.hpp"
 #include "log/log.hpp"
 #include "platform/platform.hpp"
+#include "platform/stop.hpp"
 #include "ram/error.hpp"
 #include "ram/version.hpp"
 
 int main(int argc, char** argv) {
   ram::platform::prepare_process(argc, argv);
   ram::dist::Context mpi(&argc, &argv);
+  // SIGUSR1 / SIGTERM (Slurm's time-limit warning and preemption): `ram train` and `ram
+  // sample` stop at the next step / chunk, save, and exit 0 (platform/stop.hpp). After MPI
+  // init so that the MPI library's own handlers do not replace these.
+  ram::platform::install_stop_handlers();
   return ram::dist::run_guarded([&] {
     ram::log::init();
     for (int i = 0; i < argc; ++i)

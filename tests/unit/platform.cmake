@@ -12,3 +12,6 @@ target_compile_definitions(test_platform PRIVATE
 # Needs no RAM_NUM_THREADS / OMP_NUM_THREADS in the ctest environment (RAM_TEST_ENV sets none).
 ram_add_test(NAME test_platform_mpi SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_platform_mpi.cpp
   MPI_SIZE 2 LABELS mpi)
+
+# platform/stop.hpp: SIGUSR1/SIGTERM → the stop flag (in forked children).
+ram_add_test(NAME test_stop SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stop.cpp LABELS unit)
