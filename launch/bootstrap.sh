@@ -15,8 +15,10 @@ packages=(
   libtorch-dev python3-torch libopenblas0-pthread
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libpcre2-dev libgtest-dev libgmock-dev
+  libpcre2-dev libgtest-dev libgmock-dev zlib1g-dev  # zlib: the dataset plugins read .gz
   python3-h5py python3-numpy
+  # Slurm (the slurm/ scripts' test runs a private one-node cluster) and `ram report`'s plot
+  munge slurmctld slurmd slurm-client libpmix-dev python3-yaml python3-matplotlib
 )
 # The tokenizer parity test runs HuggingFace's official Node binding (npm `tokenizers`).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
