@@ -185,6 +185,7 @@ Output unpack(const std::string& line) {
 
 RunSummary run_config(const config::Resolved& cfg, const std::string& command) {
   const auto t0 = Clock::now();
+  auto t_decode = t0;  // start of decoding (after loading), for decode_seconds
   ConfigView root = cfg.view();
   Settings s = read_settings(root);
   ConfigView dcfg = root.child("dataset");
@@ -265,6 +266,7 @@ RunSummary run_config(const config::Resolved& cfg, const std::string& command) {
   std::int64_t tokens = 0;
   {
     log::Progress progress("generate", static_cast<std::int64_t>(requests.size()), "prompts");
+    t_decode = Clock::now();
     run_sharded(decoder, requests, s.chunk_size, [&](Output&& o) {
       tokens += static_cast<std::int64_t>(o.ids.size());
       progress.add(1, 0);
@@ -278,6 +280,9 @@ RunSummary run_config(const config::Resolved& cfg, const std::string& command) {
   sum.generated_tokens = counts[0];
   sum.restricted_steps = counts[1];
   sum.joint_steps = counts[2];
+  // The slowest rank's decoding time: outputs.h5's decode_seconds (tokens/s in reports).
+  const double decode_seconds =
+      dist::all_reduce(std::chrono::duration<double>(Clock::now() - t_decode).count(), dist::ReduceOp::max);
   auto parts = dist::gather(packed);
   if (dist::is_root()) {
     std::vector<Output> outs;
@@ -372,6 +377,7 @@ RunSummary run_config(const config::Resolved& cfg, const std::string& command) {
     w.set_attr("/", "finish_reason_codes", std::vector<std::string>{"eos", "stop_string", "length"});
     w.set_attr("/", "prompts", static_cast<std::int64_t>(outs.size()));
     w.set_attr("/", "generated_tokens", sum.generated_tokens);
+    w.set_attr("/", "decode_seconds", decode_seconds);
     w.finalize();
     const fs::path tmp = json_path.string() + ".tmp-" + std::to_string(::getpid());
     {
