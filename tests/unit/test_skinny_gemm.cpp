@@ -11,6 +11,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -134,6 +135,51 @@ TEST_F(SkinnyGemm, LinearTakesTheKernelOnlyWithoutAutograd) {
   y.sum().backward();
   ASSERT_TRUE(w.grad().defined());
   EXPECT_TRUE(at::allclose(w.grad(), x.reshape({32, 96}).sum(0).expand({80, 96})));
+}
+
+// nn::attention's f32 path without grad (attention_blocks: the skinny kernel for q·kᵀ, an
+// AVX-512 p·v) against the float64 softmax attention written out here, on a KV-cache-like
+// layout (k, v narrowed views of a larger [B, G, capacity, D] buffer), GQA (8 query heads
+// on 2 kv heads), decode (T = 1) and prefill (T = 5, causal mask with padding), D = 64 and
+// an odd D = 40 (the masked value-column tail), 1 and 2 threads; and with grad required the
+// matmul path, whose result it matches to rounding.
+TEST_F(SkinnyGemm, AttentionBlocksMatchFloat64) {
+  at::manual_seed(11);
+  for (int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    for (std::int64_t D : {64, 40}) {
+      for (std::int64_t T : {1, 5}) {
+        const std::int64_t B = 3, H = 8, G = 2, cap = 30, S = 17;
+        const at::Tensor kbuf = at::randn({B, G, cap, D}), vbuf = at::randn({B, G, cap, D});
+        const at::Tensor k = kbuf.narrow(2, 0, S), v = vbuf.narrow(2, 0, S);
+        const at::Tensor q = at::randn({B, T, H, D}).transpose(1, 2);  // [B,H,T,D], strided
+        at::Tensor valid = at::ones({B, S}, at::kLong);
+        valid[1].narrow(0, 0, 4).fill_(0);  // row 1: 4 padding keys
+        const at::Tensor allowed = ram::nn::causal_mask(valid, T);
+        const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+        at::Tensor got;
+        {
+          at::NoGradGuard no_grad;
+          got = ram::nn::attention(q, k, v, allowed, scale);
+        }
+        // float64 reference: heads h use kv head h / (H / G).
+        const at::Tensor kd = k.to(at::kDouble).repeat_interleave(H / G, 1);
+        const at::Tensor vd = v.to(at::kDouble).repeat_interleave(H / G, 1);
+        at::Tensor sc = at::matmul(q.to(at::kDouble), kd.transpose(2, 3)) * scale;
+        sc = sc.masked_fill(allowed.logical_not(), -1e300);
+        const at::Tensor ref =
+            at::matmul(at::softmax(sc, -1), vd).transpose(1, 2).reshape({B, T, H * D});
+        ASSERT_EQ(got.sizes(), ref.sizes());
+        EXPECT_LE(rel_err(got, ref), 1e-5) << "threads " << threads << " D " << D << " T " << T;
+        // With grad required: the matmul path (same values to rounding), gradients flow.
+        const at::Tensor qg = q.detach().clone().requires_grad_(true);
+        const at::Tensor viag = ram::nn::attention(qg, k, v, allowed, scale);
+        ASSERT_TRUE(viag.requires_grad());
+        EXPECT_LE(rel_err(viag.detach(), ref), 1e-5);
+        EXPECT_FALSE(at::equal(viag.detach(), got)) << "both paths gave identical bits: one path taken?";
+      }
+    }
+  }
 }
 
 TEST_F(SkinnyGemm, PackedLinearKnowsItsWeight) {

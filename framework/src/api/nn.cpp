@@ -2,6 +2,8 @@
 // the KV cache, batch-1 GEMV and the skinny kernel (skinny_gemm.cpp) for float32 linears.
 #include "ram/nn.hpp"
 
+#include "attention_blocks.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -219,7 +221,9 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   const auto rep = H / G;
   // GQA without copying K/V: query heads of one group stacked along the row axis.
   at::Tensor qg = q.reshape({B, G, rep * T, D});
-  at::Tensor scores = at::matmul(qg, k.transpose(2, 3)) * scale;  // [B,G,rep·T,S]
+  const bool blocks = detail::attention_blocks_ok(q, k, v);  // f32 CPU, no grad: own kernels
+  at::Tensor scores = blocks ? detail::attention_scores(qg.contiguous(), k, scale)
+                             : at::matmul(qg, k.transpose(2, 3)) * scale;  // [B,G,rep·T,S]
   scores = scores.view({B, H, T, S});
   const double lowest = q.scalar_type() == at::kBFloat16
                             ? static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest())
@@ -228,7 +232,8 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
                             : static_cast<double>(std::numeric_limits<float>::lowest());
   scores = scores.masked_fill(allowed.logical_not(), lowest);
   at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-  at::Tensor out = at::matmul(probs.view({B, G, rep * T, S}), v);  // [B,G,rep·T,D]
+  at::Tensor out = blocks ? detail::attention_values(probs.view({B, G, rep * T, S}), v)
+                          : at::matmul(probs.view({B, G, rep * T, S}), v);  // [B,G,rep·T,D]
   return out.view({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
 }
 

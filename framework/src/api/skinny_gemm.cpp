@@ -2,6 +2,7 @@
 // is) and nn::PackedLinear (W packed once): checks, packing, threading over ATen's pool,
 // and the run-time CPU check; the kernels are in skinny_gemm_avx512.cpp.
 #include "skinny_gemm.hpp"
+#include "attention_blocks.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -73,7 +74,74 @@ void skinny_gemm_direct_avx512(const float*, std::int64_t, std::int64_t, std::in
   throw NotCompiled("the AVX-512 skinny matrix product is not compiled in", "nn::skinny_linear",
                     "build with GCC or Clang on x86-64");
 }
+void attention_pv_avx512(const float*, std::int64_t, std::int64_t, std::int64_t, const float*,
+                         std::int64_t, std::int64_t, float*, std::int64_t) {
+  throw NotCompiled("the AVX-512 attention kernel is not compiled in", "nn::attention",
+                    "build with GCC or Clang on x86-64");
+}
 #endif
+
+}  // namespace detail
+
+// --- attention blocks (attention_blocks.hpp) -----------------------------------------------
+namespace detail {
+
+bool attention_blocks_ok(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  for (const at::Tensor* t : {&q, &k, &v}) {
+    if (t->scalar_type() != at::kFloat || !t->device().is_cpu() || t->dim() != 4 ||
+        t->stride(3) != 1)
+      return false;
+  }
+  const bool grad = at::GradMode::is_enabled() &&
+                    (q.requires_grad() || k.requires_grad() || v.requires_grad());
+  return !grad && linear_skinny() && skinny_kernel_available();
+}
+
+namespace {
+// Blocks per task: at least ~16k multiply-adds, so that tiny attention stays on one thread.
+std::int64_t block_grain(std::int64_t work_per_block) {
+  return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(work_per_block, 1));
+}
+}  // namespace
+
+at::Tensor attention_scores(const at::Tensor& qg, const at::Tensor& k, double scale) {
+  const std::int64_t B = qg.size(0), G = qg.size(1), rows = qg.size(2), D = qg.size(3);
+  const std::int64_t S = k.size(2);
+  at::Tensor scores = at::empty({B, G, rows, S}, qg.options());
+  const float* qp = qg.data_ptr<float>();
+  const float* kp = k.data_ptr<float>();
+  float* sp = scores.data_ptr<float>();
+  const std::int64_t kb = k.stride(0), kg = k.stride(1), ks = k.stride(2);
+  const float sc = static_cast<float>(scale);
+  at::parallel_for(0, B * G, block_grain(rows * S * D), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::int64_t b = i / G, g = i % G;
+      float* y = sp + i * rows * S;
+      skinny_gemm_direct_avx512(qp + i * rows * D, D, rows, D, kp + b * kb + g * kg, ks, nullptr,
+                                y, S, 0, S);
+      for (std::int64_t j = 0; j < rows * S; ++j) y[j] *= sc;
+    }
+  });
+  return scores;
+}
+
+at::Tensor attention_values(const at::Tensor& probs, const at::Tensor& v) {
+  const std::int64_t B = probs.size(0), G = probs.size(1), rows = probs.size(2), S = probs.size(3);
+  const std::int64_t D = v.size(3);
+  at::Tensor out = at::empty({B, G, rows, D}, probs.options());
+  const float* pp = probs.data_ptr<float>();
+  const float* vp = v.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const std::int64_t vb = v.stride(0), vg = v.stride(1), vs = v.stride(2);
+  at::parallel_for(0, B * G, block_grain(rows * S * D), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::int64_t b = i / G, g = i % G;
+      attention_pv_avx512(pp + i * rows * S, S, rows, S, vp + b * vb + g * vg, vs, D,
+                          op + i * rows * D, D);
+    }
+  });
+  return out;
+}
 
 }  // namespace detail
 

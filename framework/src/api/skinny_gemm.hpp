@@ -56,4 +56,11 @@ void skinny_gemm_direct_avx512(const float* x, std::int64_t ldx, std::int64_t m,
                                const float* w, std::int64_t ldw, const float* bias, float* y,
                                std::int64_t ldy, std::int64_t n_begin, std::int64_t n_end);
 
+// out[r, :] = Σ_s p[r, s] · v[s, :] for rows r < `rows` (p row stride ldp, v [S, D] row
+// stride ldv, unit column stride; out row stride ldo): attention's probabilities times the
+// values of one (batch, kv-group) block. Only call when skinny_kernel_available().
+void attention_pv_avx512(const float* p, std::int64_t ldp, std::int64_t rows, std::int64_t S,
+                         const float* v, std::int64_t ldv, std::int64_t D, float* out,
+                         std::int64_t ldo);
+
 }  // namespace ram::nn::detail

@@ -232,4 +232,64 @@ void skinny_gemm_direct_avx512(const float* x, std::int64_t ldx, std::int64_t m,
   }
 }
 
+void attention_pv_avx512(const float* p, std::int64_t ldp, std::int64_t rows, std::int64_t S,
+                         const float* v, std::int64_t ldv, std::int64_t D, float* out,
+                         std::int64_t ldo) {
+  // 64 value columns (4 zmm accumulators) per pass; two rows at a time share the v loads.
+  for (std::int64_t d0 = 0; d0 < D; d0 += 64) {
+    const std::int64_t dc = D - d0 < 64 ? D - d0 : 64;
+    const __mmask16 m0 = lane_mask(dc), m1 = lane_mask(dc - 16), m2 = lane_mask(dc - 32),
+                    m3 = lane_mask(dc - 48);
+    std::int64_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      const float* pa = p + r * ldp;
+      const float* pb = pa + ldp;
+      for (std::int64_t s = 0; s < S; ++s) {
+        const float* vs = v + s * ldv + d0;
+        const __m512 v0 = _mm512_maskz_loadu_ps(m0, vs), v1 = _mm512_maskz_loadu_ps(m1, vs + 16),
+                     v2 = _mm512_maskz_loadu_ps(m2, vs + 32), v3 = _mm512_maskz_loadu_ps(m3, vs + 48);
+        const __m512 xa = _mm512_set1_ps(pa[s]), xb = _mm512_set1_ps(pb[s]);
+        a0 = _mm512_fmadd_ps(v0, xa, a0);
+        a1 = _mm512_fmadd_ps(v1, xa, a1);
+        a2 = _mm512_fmadd_ps(v2, xa, a2);
+        a3 = _mm512_fmadd_ps(v3, xa, a3);
+        b0 = _mm512_fmadd_ps(v0, xb, b0);
+        b1 = _mm512_fmadd_ps(v1, xb, b1);
+        b2 = _mm512_fmadd_ps(v2, xb, b2);
+        b3 = _mm512_fmadd_ps(v3, xb, b3);
+      }
+      float* oa = out + r * ldo + d0;
+      float* ob = oa + ldo;
+      _mm512_mask_storeu_ps(oa, m0, a0);
+      _mm512_mask_storeu_ps(oa + 16, m1, a1);
+      _mm512_mask_storeu_ps(oa + 32, m2, a2);
+      _mm512_mask_storeu_ps(oa + 48, m3, a3);
+      _mm512_mask_storeu_ps(ob, m0, b0);
+      _mm512_mask_storeu_ps(ob + 16, m1, b1);
+      _mm512_mask_storeu_ps(ob + 32, m2, b2);
+      _mm512_mask_storeu_ps(ob + 48, m3, b3);
+    }
+    for (; r < rows; ++r) {
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      const float* pa = p + r * ldp;
+      for (std::int64_t s = 0; s < S; ++s) {
+        const float* vs = v + s * ldv + d0;
+        const __m512 xa = _mm512_set1_ps(pa[s]);
+        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, vs), xa, a0);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, vs + 16), xa, a1);
+        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m2, vs + 32), xa, a2);
+        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m3, vs + 48), xa, a3);
+      }
+      float* oa = out + r * ldo + d0;
+      _mm512_mask_storeu_ps(oa, m0, a0);
+      _mm512_mask_storeu_ps(oa + 16, m1, a1);
+      _mm512_mask_storeu_ps(oa + 32, m2, a2);
+      _mm512_mask_storeu_ps(oa + 48, m3, a3);
+    }
+  }
+}
+
 }  // namespace ram::nn::detail
+
