@@ -40,7 +40,9 @@
 //          --cache-capacity N (ram's EngineOptions::cache_capacity, 0 = the engine's default)
 //          --no-breakdown (skip forward_only and the after-forward timings)
 //          --child --batch B --prompts N [--ablate]: one measurement (what the parent runs);
-//          --ablate alternates forward-only / greedy engine / sampling engine twice.
+//          --ablate alternates forward-only / greedy engine / sampling engine twice;
+//          --profile FILE writes the timed run's ATen ops as a chrome trace (LibTorch's
+//          legacy profiler; it slows the run: for where the time goes, not for rates).
 #include <c10/core/InferenceMode.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -59,6 +61,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "bench_util.hpp"
 #include "generate/batch.hpp"
@@ -89,6 +92,7 @@ struct Options {
   bool run_python = true;
   bool breakdown = true;
   bool ablate = false;
+  std::string profile;  // --profile FILE: the timed run's ATen ops as a chrome trace
   int repeat = 2;
   std::string dtype = "f32";
   std::int64_t cache_capacity = 0;  // EngineOptions::cache_capacity (0: the engine's default)
@@ -267,10 +271,14 @@ int run_child(const Options& o) {
   ram::generate::Engine engine(*model, nullptr, engine_options(o.child_batch, o.new_tokens, o.cache_capacity));
   std::int64_t generated = 0, results = 0;
   double t0 = now_s(), c0 = cpu_s();
-  engine.run(requests, [&](ram::generate::Result&& r) {
-    generated += static_cast<std::int64_t>(r.ids.size());
-    ++results;
-  });
+  {
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
+    if (!o.profile.empty()) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile);
+    engine.run(requests, [&](ram::generate::Result&& r) {
+      generated += static_cast<std::int64_t>(r.ids.size());
+      ++results;
+    });
+  }
   const double seconds = now_s() - t0, cpu_seconds = cpu_s() - c0;
   const double rss = peak_rss_mb();  // before the breakdown's own cache
   json j = {{"case", "ram"},
@@ -428,6 +436,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--no-python") o.run_python = false;
     else if (a == "--no-breakdown") o.breakdown = false;
     else if (a == "--ablate") o.ablate = true;
+    else if (a == "--profile") o.profile = next();
     else if (a == "--dtype") o.dtype = next();
     else if (a == "--cache-capacity") o.cache_capacity = std::atoll(next().c_str());
     else if (a == "--repeat") o.repeat = std::max(1, std::atoi(next().c_str()));

@@ -331,6 +331,49 @@ TEST(Draws, InverseCdf) {
   }
 }
 
+TEST(Draws, CandidatesPathEqualsWholeRows) {
+  // Chain::sample (stages after the top-k on the k candidates, the draw over them) against
+  // apply() on whole rows + sample_inverse_cdf_full: the same ids, for both shipped orders,
+  // rows with a tie at the k-th place (whole-row fallback), rows with fewer than k finite
+  // logits (as after a RAM joint step), k ≥ V, and 4000 rows of random uniforms.
+  c10::InferenceMode guard;
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<std::string> vllm = {"repetition_penalty", "temperature", "top_k", "top_p"};
+  const std::vector<std::string> rp_after = {"top_k", "repetition_penalty", "temperature", "top_p"};
+  const std::vector<ProcCase> cases = {{vllm, 1.05, 0.5, 10, 0.95}, {vllm, 1.3, 0.7, 5, 0.6},
+                                       {rp_after, 1.3, 0.3, 7, 0.8}, {vllm, 1.05, 0.5, 400, 0.95},
+                                       {vllm, 1.0, 1.0, 3, 1.0}};
+  const std::int64_t B = 4000, V = 300;
+  for (std::size_t ci = 0; ci < 2 * cases.size(); ++ci) {
+    at::manual_seed(static_cast<std::uint64_t>(100 + ci));
+    at::Tensor logits = at::randn({B, V}, at::kFloat) * 3.0;
+    logits.narrow(0, 50, 50).narrow(1, 4, V - 4).fill_(-inf);  // 4 finite logits
+    if (ci >= cases.size())  // ties, some at the k-th place: the whole-row fallback
+      logits.narrow(0, 0, 50).copy_(logits.narrow(0, 0, 50).round());
+    const ProcCase& pc = cases[ci % cases.size()];
+    g::Chain a(params_of(pc), B, V), b(params_of(pc), B, V);
+    for (std::int64_t r = 0; r < B; ++r) {
+      Ids prompt;
+      for (std::int64_t j = 0; j < 20; ++j) prompt.push_back((r * 31 + j * 7) % V);
+      a.start(r, prompt);
+      b.start(r, prompt);
+      a.accept(r, (r * 13) % V);
+      b.accept(r, (r * 13) % V);
+    }
+    at::Tensor u = at::empty({B, 1}, at::kDouble);
+    for (std::int64_t r = 0; r < B; ++r) u[r][0] = g::draw_uniform(11, r, 0, ci);
+    at::Tensor whole = logits.clone(), part = logits.clone();
+    a.apply(whole);
+    const at::Tensor want = g::sample_inverse_cdf_full(whole, u);
+    const at::Tensor got = b.sample(part, u);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    const std::int64_t differ = (got != want).sum().item<std::int64_t>();
+    EXPECT_EQ(differ, 0) << "case " << ci;
+    // Every drawn id is one the whole-row chain left finite.
+    EXPECT_TRUE(at::isfinite(whole.gather(1, got)).all().item<bool>()) << "case " << ci;
+  }
+}
+
 // ---- engine -----------------------------------------------------------------------------
 
 std::vector<g::Request> varied_requests() {
@@ -440,6 +483,12 @@ TEST(Engine, ContinuousRefillSameAtAnyBatchSize) {
   EXPECT_LE(sl.forward_positions, s8.forward_positions);
   EXPECT_GT(sr.cache_rebuilds, 0);
   EXPECT_EQ(s1.cache_rebuilds, 0);  // one row: a new prompt starts the cache over
+  // One batch for all 12 requests (prompts 1..13 tokens, 14 new): the automatic capacity is
+  // the longest prompt + 14 (no refill), and it needs no rebuild.
+  g::Engine::Stats s12;
+  expect_same(b1, run_engine(sampling_options(12), reqs, &s12), "batch 12");
+  EXPECT_EQ(s12.cache_rebuilds, 0);
+  EXPECT_EQ(s12.forward_calls, 14);
   // Sanity of the run itself: finish reasons are consistent with the ids; samples of the
   // same example differ; log-probabilities are the model's own.
   std::int64_t eos = 0, tokens = 0;

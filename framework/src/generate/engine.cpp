@@ -234,7 +234,7 @@ struct Engine::Impl::Batch {
 void Engine::Impl::Batch::setup() {
   const auto& st = e.opt.stop;
   V = e.V;
-  std::int64_t row_max = 0, prompt_max = 0, decodable = 0;
+  std::int64_t row_max = 0, prompt_max = 0, decodable = 0, gen_max = 0;
   for (const auto& q : requests) {
     if (q.prompt_ids.empty()) {
       throw DataError("empty prompt", where_of(q), "every prompt needs at least one token");
@@ -252,12 +252,16 @@ void Engine::Impl::Batch::setup() {
     if (total > n) {
       row_max = std::max(row_max, total);
       prompt_max = std::max(prompt_max, n);
+      gen_max = std::max(gen_max, total - n);
       ++decodable;
     }
   }
   B = std::min(e.opt.batch_size, std::max<std::int64_t>(decodable, 1));
-  capacity = e.opt.cache_capacity > 0 ? e.opt.cache_capacity
-                                      : std::max<std::int64_t>(row_max + prompt_max, 1);
+  // One batch holds every request: no refill ever appends columns, so the prefill's width
+  // (the longest prompt) plus the most tokens a row generates is all the cache needs.
+  const std::int64_t automatic =
+      decodable <= B ? std::min(row_max + prompt_max, prompt_max + gen_max) : row_max + prompt_max;
+  capacity = e.opt.cache_capacity > 0 ? e.opt.cache_capacity : std::max<std::int64_t>(automatic, 1);
   if (capacity < row_max) {
     throw ConfigError("cache_capacity " + std::to_string(capacity) + " cannot hold a row of " +
                           std::to_string(row_max) + " tokens",
@@ -385,8 +389,10 @@ at::Tensor Engine::Impl::Batch::next_ids(const at::Tensor& raw) {
   } else {
     work = raw.clone();
   }
-  chain.apply(work);
-  if (e.opt.sampling.greedy) return work.argmax(-1, /*keepdim=*/true);
+  if (e.opt.sampling.greedy) {
+    chain.apply(work);
+    return work.argmax(-1, /*keepdim=*/true);
+  }
   double* pu = uniform.data_ptr<double>();
   for (std::int64_t r = 0; r < B; ++r) {
     const Slot& s = slots[static_cast<std::size_t>(r)];
@@ -394,7 +400,7 @@ at::Tensor Engine::Impl::Batch::next_ids(const at::Tensor& raw) {
                                     s.req->sample_index, static_cast<std::int64_t>(s.ids.size()))
                      : 0.0;
   }
-  return sample_inverse_cdf(work, uniform, chain.finite_bound());
+  return chain.sample(work, uniform);
 }
 
 void Engine::Impl::Batch::accept(const at::Tensor& raw, const at::Tensor& ids) {

@@ -80,6 +80,8 @@ struct EngineOptions {
   // an eager PyTorch baseline at batch 32 and was no faster). Refills append padding columns to every
   // row, so a full cache is rebuilt (cleared and re-prefilled with each live row's prompt +
   // generated ids); a larger capacity rebuilds less often. Must hold the longest row.
+  // When one batch holds every request (no refill), 0 gives the longest prompt plus the
+  // most new tokens of a row instead: all that run can use.
   std::int64_t cache_capacity = 0;
   std::int64_t pad_id = 0;  // token fed at padding places (masked out)
   // Refill free slots only once at least this many are free (or no row is live, or fewer

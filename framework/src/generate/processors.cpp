@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include <ATen/ATen.h>
 
@@ -78,6 +79,13 @@ void RepetitionPenalty::apply(at::Tensor& logits, std::int64_t& /*finite*/) {
   logits.scatter_(1, idx, at::where(valid, penalized, score));
 }
 
+void RepetitionPenalty::apply(Candidates& c) {
+  // The same float operations on the candidates that are in the row's seen set.
+  at::Tensor seen = seen_.narrow(0, 0, c.ids.size(0)).gather(1, c.ids);
+  at::Tensor penalized = at::where(c.vals < 0, c.vals * penalty_, c.vals / penalty_);
+  c.vals = at::where(seen, penalized, c.vals);
+}
+
 void RepetitionPenalty::start(std::int64_t slot, const std::vector<std::int64_t>& prompt) {
   at::Tensor row = seen_[slot];
   row.zero_();
@@ -99,6 +107,7 @@ void RepetitionPenalty::accept(std::int64_t slot, std::int64_t id) {
 Temperature::Temperature(double t) : t_(t) {}
 std::string Temperature::describe() const { return "temperature(" + num(t_) + ")"; }
 void Temperature::apply(at::Tensor& logits, std::int64_t& /*finite*/) { logits.div_(t_); }
+void Temperature::apply(Candidates& c) { c.vals = c.vals / t_; }
 
 // ---- top-k -----------------------------------------------------------------------------
 
@@ -115,6 +124,26 @@ void TopK::apply(at::Tensor& logits, std::int64_t& finite) {
   logits.masked_fill_(remove, -std::numeric_limits<float>::infinity());
   // Kept: the values ≥ the k-th, ties included (k or a few more).
   finite = std::min(finite, V - remove.sum(-1).min().item<std::int64_t>());
+}
+
+void TopK::apply(Candidates& /*c*/) {
+  throw std::logic_error("top_k on candidates: a chain holds one top_k, which makes them");
+}
+
+bool TopK::select(const at::Tensor& logits, Candidates& c) const {
+  check_logits(logits, "top_k");
+  const std::int64_t V = logits.size(1);
+  const std::int64_t k = std::max<std::int64_t>(k_, 1);
+  if (k + 1 > V) return false;
+  // One more than k: the (k+1)-th tells whether apply() would keep a tie beyond k. With the
+  // k-th largest at −inf nothing finite lies outside the k (apply() removes nothing).
+  auto top = logits.topk(k + 1, -1, /*largest=*/true, /*sorted=*/true);
+  const at::Tensor& vals = std::get<0>(top);
+  at::Tensor kth = vals.narrow(1, k - 1, 1), next = vals.narrow(1, k, 1);
+  if (((next == kth) & at::isfinite(kth)).any().item<bool>()) return false;
+  c.vals = vals.narrow(1, 0, k);
+  c.ids = std::get<1>(top).narrow(1, 0, k);
+  return true;
 }
 
 // ---- top-p -----------------------------------------------------------------------------
@@ -148,6 +177,18 @@ void TopP::apply(at::Tensor& logits, std::int64_t& finite) {
   remove.narrow(1, remove.size(1) - 1, 1).fill_(false);
   at::Tensor remove_vocab = remove.scatter(1, std::get<1>(sorted), remove);
   logits.masked_fill_(remove_vocab, -std::numeric_limits<float>::infinity());
+}
+
+void TopP::apply(Candidates& c) {
+  // apply()'s fast path on the candidates: ascending order, cumulative softmax, the largest
+  // always kept; removed candidates become −inf (their ids stay, with probability 0).
+  const std::int64_t m = c.vals.size(1);
+  auto sorted = c.vals.sort(-1, /*descending=*/false);
+  at::Tensor vals = std::get<0>(sorted), order = std::get<1>(sorted);
+  at::Tensor remove = vals.softmax(-1).cumsum(-1) <= (1.0 - p_);
+  remove.narrow(1, m - 1, 1).fill_(false);
+  c.vals = vals.masked_fill(remove, -std::numeric_limits<float>::infinity());
+  c.ids = c.ids.gather(1, order);
 }
 
 // ---- the draw --------------------------------------------------------------------------
@@ -246,6 +287,31 @@ Chain::Chain(const SamplingParams& params, std::int64_t batch, std::int64_t voca
 void Chain::apply(at::Tensor& logits) {
   finite_ = logits.size(1);
   for (auto& s : stages_) s->apply(logits, finite_);
+}
+
+at::Tensor Chain::sample(at::Tensor& logits, const at::Tensor& u) {
+  finite_ = logits.size(1);
+  std::size_t k = 0;  // the top-k stage, if the stages after it all work on candidates
+  while (k < stages_.size() && dynamic_cast<const TopK*>(stages_[k].get()) == nullptr) ++k;
+  bool compact = k < stages_.size();
+  for (std::size_t i = k + 1; compact && i < stages_.size(); ++i) compact = stages_[i]->compact();
+  if (!compact) {
+    apply(logits);
+    return sample_inverse_cdf(logits, u, finite_);
+  }
+  for (std::size_t i = 0; i < k; ++i) stages_[i]->apply(logits, finite_);
+  Candidates c;
+  if (!static_cast<const TopK&>(*stages_[k]).select(logits, c)) {
+    for (std::size_t i = k; i < stages_.size(); ++i) stages_[i]->apply(logits, finite_);
+    return sample_inverse_cdf(logits, u, finite_);
+  }
+  for (std::size_t i = k + 1; i < stages_.size(); ++i) stages_[i]->apply(c);
+  finite_ = c.vals.size(1);
+  // The draw in vocabulary order over the candidates, as sample_inverse_cdf's own path.
+  auto by_id = c.ids.sort(-1);
+  at::Tensor ids = std::get<0>(by_id);
+  at::Tensor pick = sample_inverse_cdf_full(c.vals.gather(1, std::get<1>(by_id)).contiguous(), u);
+  return ids.gather(1, pick);
 }
 
 void Chain::start(std::int64_t slot, const std::vector<std::int64_t>& prompt) {

@@ -29,6 +29,13 @@ namespace ram::generate {
 
 struct SamplingParams;
 
+// The rows' candidates after a top-k: the k largest logits per row and their ids, [B, k]
+// each (vals float32, ids int64; any order within a row). The stages after a top-k work on
+// these instead of the whole [B, V] row (Chain::sample): the same values, k instead of V.
+struct Candidates {
+  at::Tensor vals, ids;
+};
+
 class LogitsProcessor {
  public:
   virtual ~LogitsProcessor() = default;
@@ -37,6 +44,10 @@ class LogitsProcessor {
   // row (V at the start of the chain): a stage that masks lowers it, and top-p and the draw
   // then work on that many candidates instead of the whole vocabulary.
   virtual void apply(at::Tensor& logits, std::int64_t& finite) = 0;
+  // The same stage on a top-k's candidates (exactly the values apply() would leave there);
+  // stages that need the whole row (a second top-k) say false in compact().
+  virtual bool compact() const { return true; }
+  virtual void apply(Candidates& c) = 0;
   virtual void start(std::int64_t /*slot*/, const std::vector<std::int64_t>& /*prompt*/) {}
   virtual void accept(std::int64_t /*slot*/, std::int64_t /*id*/) {}
 };
@@ -46,6 +57,7 @@ class RepetitionPenalty : public LogitsProcessor {
   RepetitionPenalty(double penalty, std::int64_t batch, std::int64_t vocab);
   std::string describe() const override;
   void apply(at::Tensor& logits, std::int64_t& finite) override;
+  void apply(Candidates& c) override;
   void start(std::int64_t slot, const std::vector<std::int64_t>& prompt) override;
   void accept(std::int64_t slot, std::int64_t id) override;
   const at::Tensor& seen() const { return seen_; }  // [B, V] bool
@@ -62,6 +74,7 @@ class Temperature : public LogitsProcessor {
   explicit Temperature(double t);
   std::string describe() const override;
   void apply(at::Tensor& logits, std::int64_t& finite) override;
+  void apply(Candidates& c) override;
 
  private:
   double t_;
@@ -72,6 +85,12 @@ class TopK : public LogitsProcessor {
   explicit TopK(std::int64_t k);
   std::string describe() const override;
   void apply(at::Tensor& logits, std::int64_t& finite) override;
+  bool compact() const override { return false; }
+  void apply(Candidates& c) override;  // throws: never called (compact() is false)
+  // The candidates apply() would keep, without touching `logits`: false (nothing written)
+  // when they are not exactly k per row — k ≥ V, or a tie with the k-th largest finite
+  // logit (HF keeps ties: more than k survive) — and the whole row must be filtered.
+  bool select(const at::Tensor& logits, Candidates& c) const;
 
  private:
   std::int64_t k_;
@@ -82,6 +101,7 @@ class TopP : public LogitsProcessor {
   explicit TopP(double p);
   std::string describe() const override;
   void apply(at::Tensor& logits, std::int64_t& finite) override;
+  void apply(Candidates& c) override;
 
  private:
   double p_;
@@ -95,6 +115,12 @@ class Chain {
   Chain() = default;
   Chain(const SamplingParams& params, std::int64_t batch, std::int64_t vocab);
   void apply(at::Tensor& logits);
+  // apply() and the draw (sample_inverse_cdf) in one: ids [B, 1] int64 for u [B, 1]. With a
+  // top-k in the chain and only compact stages after it, those stages and the draw work on
+  // the k candidates per row (no pass over [B, V] after the top-k; `logits` is left
+  // partly filtered): the same ids as apply() + sample_inverse_cdf but for the rounding of
+  // the draw's softmax denominator, as sample_inverse_cdf's own candidates path.
+  at::Tensor sample(at::Tensor& logits, const at::Tensor& u);
   // After apply(): an upper bound on the finite logits of any row (for sample_inverse_cdf).
   std::int64_t finite_bound() const { return finite_; }
   void start(std::int64_t slot, const std::vector<std::int64_t>& prompt);
