@@ -76,7 +76,9 @@ at::Tensor sequence_logprob(const at::Tensor& logits, const TokenBatch& batch) {
   at::Tensor lp = at::log_softmax(logits.slice(1, 0, T - 1).to(at::kFloat), -1);  // [B,T-1,V]
   at::Tensor tok = lp.gather(2, target.to(lp.device()).unsqueeze(-1)).squeeze(-1);  // [B,T-1]
   at::Tensor mask = batch.loss_mask.slice(1, 1, T).to(lp.device(), at::kFloat);    // [B,T-1]
-  return (tok * mask).sum(1);                                                        // [B]
+  // where(), not tok · mask: a non-finite log-probability at a masked place (padding after
+  // the sequence) must not turn the row's sum into NaN.
+  return at::where(mask != 0, tok * mask, at::zeros({}, tok.options())).sum(1);     // [B]
 }
 
 at::Tensor batch_logprob(CausalLM& model, const TokenBatch& batch) {
