@@ -9,7 +9,9 @@ runs; prints one markdown table (mean ± sd over the runs when several are given
 per seed) and writes it to RUN_DIR/report.md, the plot to RUN_DIR/report.png.
 Columns: judge score (1 = correct and concise, 0.5 = correct only), preferred-style rate,
 correct rate, win rate vs the proposal alone (per-example judge score; ties count half),
-tokens/s of the generation stage.
+tokens/s of the generation stage. When the evals grouped by task kind (eval.group_by=kind,
+as configs/experiment/demo.yaml sets), a second table gives each system's correct rate per
+kind: where a system's correct answers come from.
 """
 import json
 import math
@@ -28,6 +30,7 @@ def load(run_dir, system):
     demo = m["judges"]["demo"]
     row = {"score": demo["score"]["mean"], "preferred": demo["preferred"]["mean"],
            "correct": demo["correct"]["mean"], "n": m["n"]}
+    row["kinds"] = {k: g["demo.correct"] for k, g in m.get("groups", {}).items()}
     c = m.get("compare")
     row["win"] = c["win_rate_ties_half"] if c else float("nan")
     try:
@@ -74,6 +77,15 @@ def main():
         lines.append(f"| {label} | {fmt(col['score'])} | {fmt(col['preferred'], True)} | {fmt(col['correct'], True)} "
                      f"| {fmt(col['win'], True)} | {fmt(col['tok_s'], digits=0)} |")
         plot.append((label, col["score"], col["preferred"]))
+    kinds = sorted({k for key, _ in SYSTEMS for d in runs for k in (load(d, key) or {}).get("kinds", {})})
+    if kinds:
+        lines += ["", "Correct rate per task kind (mean over the runs):", "",
+                  "| system | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+        for key, label in SYSTEMS:
+            rows = [r for r in (load(d, key) for d in runs) if r and r["kinds"]]
+            if rows:
+                cells = [fmt((mean_sd([r["kinds"].get(k, float("nan")) for r in rows])[0], 0), True) for k in kinds]
+                lines.append(f"| {label} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = runs[0]

@@ -7,7 +7,9 @@
 #     rejected (JSONL, "example_index") scores 0.5 exactly on the verbose ones (the text
 #     has "The answer is"), 0 otherwise; the win rate of chosen over rejected is 1 and the
 #     reverse 0; token lengths = byte lengths (byte-level tokenizer);
-#   - 1 and 2 ranks write the same metrics.json.
+#   - 1 and 2 ranks write the same metrics.json;
+#   - eval.group_by=kind: each kind's mean (kinds told apart by the prompts' wording here)
+#     is the rejected outputs' verbose share × 0.5; a missing meta key is one error line.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,14 +48,22 @@ json.dump(good, open(f"{tmp}/good.json", "w"), indent=1)
 with open(f"{tmp}/base.jsonl", "w") as f:
     for i, r in enumerate(rejected):
         f.write(json.dumps({"instruction": "", "output": r, "generator": "rejected", "example_index": i}) + "\n")
-json.dump({"chosen": chosen, "rejected": rejected}, open(f"{tmp}/texts.json", "w"))
+json.dump({"chosen": chosen, "rejected": rejected, "prompts": prompts}, open(f"{tmp}/texts.json", "w"))
 PY
 
 "$ram" eval "${ds[@]}" --outputs "$tmp/good.json" --compare "$tmp/base.jsonl" --out "$tmp/m1.json" \
   "eval.tokenizer=$tmp/tok" "eval.scores=$tmp/scores.jsonl"
 mpirun -np 2 --oversubscribe "$ram" eval "${ds[@]}" --outputs "$tmp/good.json" --compare "$tmp/base.jsonl" \
   --out "$tmp/m2.json" "eval.tokenizer=$tmp/tok"
-"$ram" eval "${ds[@]}" --outputs "$tmp/base.jsonl" --compare "$tmp/good.json" --out "$tmp/rev.json"
+"$ram" eval "${ds[@]}" --outputs "$tmp/base.jsonl" --compare "$tmp/good.json" --out "$tmp/rev.json" \
+  eval.group_by=kind
+# A meta key the examples lack: one error line naming it.
+if "$ram" eval "${ds[@]}" --outputs "$tmp/base.jsonl" --out "$tmp/bad.json" eval.group_by=colour \
+    > "$tmp/bad.log" 2>&1; then
+  echo "eval_cli: group_by on a missing meta key succeeded"; exit 1
+fi
+grep -q "no meta key 'colour'" "$tmp/bad.log" || { cat "$tmp/bad.log"; exit 1; }
+test ! -e "$tmp/bad.json"
 
 $py - "$tmp" <<'PY'
 import json, sys
@@ -82,6 +92,21 @@ close(c["baseline_mean"], 0.5 * verbose / n, "baseline_mean")
 close(rev["primary_mean"], 0.5 * verbose / n, "rev primary_mean")
 r = rev["compare"]
 assert (r["wins"], r["ties"], r["losses"]) == (0, 0, n), r
+# Per kind (from the prompt's wording, independently of the dataset's meta): the rejected
+# outputs score 0.5 exactly on their verbose members.
+import re
+kinds = {"add": r"What is \d+ \+", "sub": r"What is \d+ -", "mul": r"What is \d+ \*",
+         "reverse": r"Reverse:", "sort": r"Sort:", "upper": r"upper case:", "count": r"How many letters"}
+groups = {}
+for i, (p, r) in enumerate(zip(t["prompts"], t["rejected"])):
+    k = [k for k, rx in kinds.items() if re.search(rx, p)]
+    assert len(k) == 1, (p, k)
+    groups.setdefault(k[0], []).append(0.5 if "The answer is" in r else 0.0)
+assert rev["group_by"] == "kind" and set(rev["groups"]) == set(groups), (rev["groups"].keys(), groups.keys())
+for k, xs in groups.items():
+    g = rev["groups"][k]
+    assert g["n"] == len(xs), (k, g)
+    close(g["demo.score"], sum(xs) / len(xs), "groups." + k)
 m2.pop("outputs"); m1.pop("outputs")
 assert m1 == m2, "1 and 2 ranks differ"
 scores = [json.loads(l) for l in open(f"{tmp}/scores.jsonl")]

@@ -134,6 +134,7 @@ Summary run(const config::Resolved& cfg) {
   const std::string tokenizer = ecfg.get<std::string>("tokenizer", "");
   const std::string out = ecfg.get<std::string>("out");
   const std::string scores_path = ecfg.get<std::string>("scores", "");
+  const std::string group_by = ecfg.get<std::string>("group_by", "");
   if (judge_names.empty())
     throw ConfigError("key 'eval.judges' is empty", ecfg.where("judges").str(),
                       "list judge plugins, e.g. [demo, length, overlap] (`ram plugins` lists them)");
@@ -186,6 +187,33 @@ Summary run(const config::Resolved& cfg) {
     js[key.substr(0, d)][key.substr(d + 1)] = to_json(stats(judged.values.at(key)));
   }
   m["judges"] = js;
+  if (!group_by.empty()) {
+    // Each score's mean per value of the examples' meta[group_by] (e.g. the demo's kind).
+    std::map<std::string, std::vector<std::size_t>> groups;
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      const Example ex = dataset->get(index[k]);
+      auto it = ex.meta.find(group_by);
+      if (it == ex.meta.end())
+        throw DataError("example " + std::to_string(index[k]) + " has no meta key '" + group_by + "'",
+                        "eval.group_by", "group by a meta key every example of this dataset has, or set null");
+      groups[it->second].push_back(k);
+    }
+    ojson gs = ojson::object();
+    for (const auto& [value, ks] : groups) {
+      ojson g{{"n", ks.size()}};
+      for (const auto& key : judged.keys) {
+        std::vector<double> xs;
+        for (std::size_t k : ks) {
+          auto it = judged.per_record[k].find(key);
+          if (it != judged.per_record[k].end()) xs.push_back(it->second);
+        }
+        g[key] = stats(xs).mean;
+      }
+      gs[value] = g;
+    }
+    m["group_by"] = group_by;
+    m["groups"] = gs;
+  }
 
   if (!tokenizer.empty()) {
     auto tok = tok::Tokenizer::from_dir(tokenizer);

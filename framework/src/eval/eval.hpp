@@ -19,13 +19,16 @@
 //                "wins", "ties", "losses", "win_rate": wins / n,
 //                "win_rate_ties_half": (wins + ties / 2) / n, "unpaired": count}
 //                                                       (only with eval.compare)}
+// With eval.group_by = a meta key (the demo's "kind"): "group_by": key, "groups": {"<value>":
+// {"n": records, "<judge>.<score>": mean, ...}, ...} — each score's mean per group.
 // sd is the population standard deviation over examples. With eval.scores set, one JSON
 // line per record ({"line", "example_index", "scores": {"demo.score": ...}}) goes there.
 //
 // Config (`eval:` in configs/config.yaml): outputs, judges (list of judge plugin names),
 // judge_options.<judge> (each judge's own config node), primary ("<judge>.<score>", the
 // per-example score the win rate compares), compare (baseline outputs file or null),
-// tokenizer (dir or null), out (metrics.json path), scores (per-example JSONL or null).
+// tokenizer (dir or null), out (metrics.json path), scores (per-example JSONL or null),
+// group_by (a meta key, or null).
 #pragma once
 
 #include <cstdint>
