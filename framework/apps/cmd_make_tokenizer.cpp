@@ -20,7 +20,11 @@
 #include "dist/dist.hpp"
 #include "log/log.hpp"
 #include "ram/error.hpp"
+#include "config/compose.hpp"
+#include "plugin/registry.hpp"
+#include "ram/dataset.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "tokenizer/train_bpe.hpp"
 
 namespace {
 
@@ -29,28 +33,7 @@ using ojson = nlohmann::ordered_json;
 
 const char* const kSpecials[] = {"<|bos|>", "<|eos|>", "<|pad|>"};
 
-// GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the others to
-// U+0100 + n in byte order. Returns the UTF-8 text of byte b's symbol.
-std::string byte_symbol(int b) {
-  auto printable = [](int x) {
-    return (x >= '!' && x <= '~') || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF);
-  };
-  int cp = b;
-  if (!printable(b)) {
-    int n = 0;
-    for (int x = 0; x < b; ++x)
-      if (!printable(x)) ++n;
-    cp = 256 + n;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {  // cp < 0x800 here
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
+std::string byte_symbol(int b) { return ram::tok::byte_symbol(static_cast<unsigned char>(b)); }
 
 ojson byte_level(bool add_prefix_space, bool trim_offsets) {
   return ojson{{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space},
@@ -62,11 +45,21 @@ ojson added_token(int id, const char* content) {
                {"rstrip", false},    {"normalized", false}, {"special", true}};
 }
 
-std::pair<ojson, ojson> byte_level_files() {
+// The files: byte symbols as ids 0..255, then one token per merge (its symbols joined; a
+// merge whose result is already a token adds none), then <|bos|> <|eos|> <|pad|>.
+std::pair<ojson, ojson> tokenizer_files(const std::vector<std::pair<std::string, std::string>>& merges,
+                                        int& first_special) {
   ojson vocab = ojson::object();
   for (int b = 0; b < 256; ++b) vocab[byte_symbol(b)] = b;
+  ojson merge_list = ojson::array();
+  int next = 256;
+  for (const auto& [a, b] : merges) {
+    merge_list.push_back(a + " " + b);
+    if (!vocab.contains(a + b)) vocab[a + b] = next++;
+  }
+  first_special = next;
   ojson added = ojson::array();
-  for (int k = 0; k < 3; ++k) added.push_back(added_token(256 + k, kSpecials[k]));
+  for (int k = 0; k < 3; ++k) added.push_back(added_token(first_special + k, kSpecials[k]));
   ojson tok{{"version", "1.0"},
             {"truncation", nullptr},
             {"padding", nullptr},
@@ -84,12 +77,12 @@ std::pair<ojson, ojson> byte_level_files() {
                             {"byte_fallback", false},
                             {"ignore_merges", false},
                             {"vocab", vocab},
-                            {"merges", ojson::array()}}}};
+                            {"merges", merge_list}}}};
   ojson decoder = ojson::object();
   for (int k = 0; k < 3; ++k) {
-    ojson t = added_token(256 + k, kSpecials[k]);
+    ojson t = added_token(first_special + k, kSpecials[k]);
     t.erase("id");
-    decoder[std::to_string(256 + k)] = t;
+    decoder[std::to_string(first_special + k)] = t;
   }
   ojson cfg{{"add_prefix_space", false},
             {"added_tokens_decoder", decoder},
@@ -109,7 +102,28 @@ void write_json(const fs::path& path, const ojson& j) {
   if (!f) throw ram::Error("cannot write " + path.string(), "make-tokenizer --out", "check the directory");
 }
 
-void run(const std::string& out, bool force) {
+// The texts a BPE tokenizer is trained on: every example's prompt, chosen and rejected
+// response of the configured dataset (its `dataset.size` examples).
+std::vector<std::string> dataset_texts(const std::vector<std::string>& words, const std::string& config_dir) {
+  auto opts = ram::config::options_from_args(words);
+  opts.config_dir = config_dir;
+  const auto cfg = ram::config::compose(opts);
+  ram::ConfigView dcfg = cfg.view().child("dataset");
+  auto ds = ram::plugin::Registry::instance().make_dataset(dcfg.get<std::string>("name"), dcfg);
+  std::vector<std::string> texts;
+  for (std::int64_t i = 0; i < ds->size(); ++i) {
+    const ram::Example e = ds->get(i);
+    for (const std::string* t : {&e.prompt, &e.chosen, &e.rejected})
+      if (!t->empty()) texts.push_back(*t);
+  }
+  if (texts.empty())
+    throw ram::ConfigError("dataset " + ds->describe() + " has no text to train a tokenizer on",
+                           "make-tokenizer --bpe", "check dataset.size and the dataset's files");
+  ram::log::info("make-tokenizer: {} texts from {}", texts.size(), ds->describe());
+  return texts;
+}
+
+void run(const std::string& out, bool force, const std::vector<std::pair<std::string, std::string>>& merges) {
   const fs::path dir(out);
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)) && !force)
@@ -120,46 +134,74 @@ void run(const std::string& out, bool force) {
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) throw ram::Error("cannot create " + tmp.string() + ": " + ec.message(), "make-tokenizer --out");
-  auto [tok, cfg] = byte_level_files();
+  int first_special = 0;
+  auto [tok, cfg] = tokenizer_files(merges, first_special);
   write_json(tmp / "tokenizer.json", tok);
   write_json(tmp / "tokenizer_config.json", cfg);
 
-  // Load it back: every byte one token, specials where they belong, lossless round trip.
+  // Load it back: specials where they belong, a lossless round trip; byte-level: every
+  // byte one token.
   auto t = ram::tok::Tokenizer::from_dir(tmp);
   const std::string probe = "\n\nHuman: What is 2 + 3?\n\nAssistant: 5 \xC3\xA9\xE2\x82\xAC";
   auto ids = t.encode(probe, true);
-  bool ok = t.vocab_size() == 259 && t.bos_id() == 256 && t.eos_id() == 257 && t.pad_id() == 258 &&
-            ids.size() == probe.size() && t.decode(ids, true) == probe;
-  for (std::size_t i = 0; ok && i < ids.size(); ++i)
-    ok = ids[i] == static_cast<unsigned char>(probe[i]);
+  bool ok = t.vocab_size() == first_special + 3 && t.bos_id() == first_special &&
+            t.eos_id() == first_special + 1 && t.pad_id() == first_special + 2 &&
+            t.decode(ids, true) == probe;
+  if (merges.empty()) {
+    ok = ok && ids.size() == probe.size();
+    for (std::size_t i = 0; ok && i < ids.size(); ++i) ok = ids[i] == static_cast<unsigned char>(probe[i]);
+  }
   if (!ok) {
     fs::remove_all(tmp, ec);
-    throw ram::Error("the byte-level tokenizer written does not load back as expected",
-                     "make-tokenizer", "report this as a bug");
+    throw ram::Error("the tokenizer written does not load back as expected", "make-tokenizer",
+                     "report this as a bug");
   }
   if (fs::exists(dir, ec)) fs::remove_all(dir, ec);
   fs::rename(tmp, dir, ec);
   if (ec) throw ram::Error("cannot rename " + tmp.string() + " to " + out + ": " + ec.message(),
                            "make-tokenizer --out");
-  ram::log::info("make-tokenizer: byte-level, {} tokens (256 bytes + <|bos|> <|eos|> <|pad|>) → {}",
-                 t.vocab_size(), out);
+  if (merges.empty())
+    ram::log::info("make-tokenizer: byte-level, {} tokens (256 bytes + <|bos|> <|eos|> <|pad|>) → {}",
+                   t.vocab_size(), out);
+  else
+    ram::log::info("make-tokenizer: byte-level BPE, {} merges, {} tokens (with <|bos|> <|eos|> <|pad|>) → {}",
+                   merges.size(), t.vocab_size(), out);
 }
 
 }  // namespace
 
 RAM_VERB(make_tokenizer) {
-  auto* cmd = app.add_subcommand("make-tokenizer",
-                                 "write a tokenizer.json for training from scratch (byte-level)");
-  static std::string out;
+  auto* cmd = app.add_subcommand(
+      "make-tokenizer", "write a tokenizer.json for training from scratch (byte-level, or BPE trained on a dataset)");
+  static std::string out, config_dir;
   static bool byte_level_flag = false, force = false;
-  cmd->add_flag("--byte-level", byte_level_flag,
-                "256 byte tokens, no merges, <|bos|> <|eos|> <|pad|> (the only kind so far)")
-      ->required();
+  static std::int64_t bpe = -1;
+  static std::vector<std::string> words;
+  cmd->add_flag("--byte-level", byte_level_flag, "256 byte tokens, no merges, <|bos|> <|eos|> <|pad|>");
+  cmd->add_option("--bpe", bpe,
+                  "N: byte-level BPE with up to N merges learned from the configured dataset's texts "
+                  "(EXPERIMENT and key=value select it)");
+  cmd->add_option("words", words, "with --bpe: EXPERIMENT and key=value overrides");
+  cmd->add_option("--config-dir", config_dir, "directory holding config.yaml");
   cmd->add_option("--out", out, "the directory to write (tokenizer.json, tokenizer_config.json)")
       ->required();
   cmd->add_flag("--force", force, "replace an existing non-empty --out");
   cmd->callback([] {
-    if (ram::dist::is_root()) run(out, force);
+    if (byte_level_flag == (bpe >= 0))
+      throw ram::ConfigError("give exactly one of --byte-level and --bpe N", "make-tokenizer",
+                             "--byte-level: one token per byte; --bpe N: N merges learned from a dataset");
+    if (byte_level_flag && !words.empty())
+      throw ram::ConfigError("--byte-level takes no experiment or overrides (got '" + words[0] + "')",
+                             "make-tokenizer", "drop them, or use --bpe N to train on a dataset");
+    if (ram::dist::is_root()) {
+      std::vector<std::pair<std::string, std::string>> merges;
+      if (bpe >= 0) {
+        merges = ram::tok::train_bpe(dataset_texts(words, config_dir), bpe);
+        if (merges.size() < static_cast<std::size_t>(bpe))
+          ram::log::info("make-tokenizer: {} merges (no pair occurs twice after that)", merges.size());
+      }
+      run(out, force, merges);
+    }
     ram::dist::barrier();
   });
 }
