@@ -72,6 +72,7 @@ struct ProcCase {
   double rp, t;
   std::int64_t k;
   double p;
+  std::int64_t V = 50;  // vocabulary
 };
 
 g::SamplingParams params_of(const ProcCase& c) {
@@ -99,12 +100,18 @@ TEST(Processors, MatchHfReference) {
       {{"temperature", "top_p"}, 1.0, 1.7, 0, 0.8},
       {{"top_k", "repetition_penalty", "top_p", "temperature"}, 1.3, 0.3, 7, 0.6},
       {vllm, 1.1, 2.0, 200, 0.99},  // k > V keeps everything
+      // top-p on whole rows larger than its first 256 candidates: the partial path, with
+      // nuclei inside the first 256, and (flat logits, p 0.99) beyond them.
+      {{"temperature", "top_p"}, 1.0, 0.5, 0, 0.9, 3000},
+      {{"temperature", "top_p"}, 1.0, 8.0, 0, 0.99, 3000},
+      {fastchat, 1.2, 0.7, 5, 0.9, 3000},
   };
-  const std::int64_t B = 5, V = 50;
+  const std::int64_t B = 5;
   at::manual_seed(1234);
   Json in = {{"cases", Json::array()}};
   std::vector<at::Tensor> got;
   for (const auto& c : cases) {
+    const std::int64_t V = c.V;
     at::Tensor logits = at::randn({B, V}, at::kFloat) * 3.0;
     // prompt ids through start(), generated ids through accept(); repeats on purpose.
     std::vector<Ids> rows;
@@ -152,7 +159,7 @@ TEST(Processors, MatchHfReference) {
   for (std::size_t c = 0; c < cases.size(); ++c) {
     std::int64_t kept = 0;
     for (std::int64_t r = 0; r < B; ++r) {
-      for (std::int64_t v = 0; v < V; ++v) {
+      for (std::int64_t v = 0; v < cases[c].V; ++v) {
         const float mine = got[c][r][v].item<float>();
         const Json& want = out[c][r][v];
         if (want.is_null()) {

@@ -170,13 +170,28 @@ void TopP::apply(at::Tensor& logits, std::int64_t& finite) {
     return;
   }
   // HF: sorted ascending; cumulative softmax; remove where ≤ 1 − top_p; keep the last
-  // (largest) one; scatter the mask back to vocabulary order.
-  auto sorted = logits.sort(-1, /*descending=*/false);
-  at::Tensor cum = std::get<0>(sorted).softmax(-1).cumsum(-1);
-  at::Tensor remove = cum <= (1.0 - p_);
-  remove.narrow(1, remove.size(1) - 1, 1).fill_(false);
-  at::Tensor remove_vocab = remove.scatter(1, std::get<1>(sorted), remove);
-  logits.masked_fill_(remove_vocab, -std::numeric_limits<float>::infinity());
+  // (largest) one. A token's cumulative value is 1 − (the mass of the tokens above it), so
+  // only the largest few matter: the m largest (m = 256, ×4 until enough) with their
+  // probabilities exp(x − logsumexp(row)) and the mass below them, `rest`, as the
+  // cumulative sum's start. When rest ≤ 1 − top_p in every row, everything below the m is
+  // removed and the m decide as in HF — no sort of the whole row (~70 ms for B = 32,
+  // V = 32000 on one core). The same cut as HF's but for the rounding of the sums.
+  const float inf = std::numeric_limits<float>::infinity();
+  const at::Tensor lse = at::logsumexp(logits, {1}, /*keepdim=*/true);  // [B, 1]
+  for (std::int64_t k = std::min<std::int64_t>(V, 256);; k = std::min(V, 4 * k)) {
+    auto top = logits.topk(k, -1, /*largest=*/true, /*sorted=*/true);
+    at::Tensor vals = std::get<0>(top).flip(-1), idx = std::get<1>(top).flip(-1);  // ascending
+    at::Tensor probs = (vals - lse).exp();
+    at::Tensor rest = (1.0 - probs.sum(-1, /*keepdim=*/true)).clamp_min(0.0);
+    if (k < V && !(rest <= (1.0 - p_)).all().item<bool>()) continue;
+    at::Tensor remove = (rest + probs.cumsum(-1)) <= (1.0 - p_);
+    remove.narrow(1, k - 1, 1).fill_(false);
+    at::Tensor kept = vals.masked_fill(remove, -inf);
+    logits.fill_(-inf);
+    logits.scatter_(1, idx, kept);
+    finite = k - remove.sum(-1).min().item<std::int64_t>();
+    return;
+  }
 }
 
 void TopP::apply(Candidates& c) {
