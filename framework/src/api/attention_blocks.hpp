@@ -13,10 +13,10 @@ namespace ram::nn::detail {
 // (nn::linear_skinny()), all float32 CPU, unit stride along D, and no input needs a gradient.
 bool attention_blocks_ok(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
-// qg [B, G, rows, D] contiguous; k, v [B, G, S, D] (any strides with unit stride along D)
+// qg [B, G, rows, D] (made contiguous); k, v [B, G, S, D] (any strides with unit stride along D)
 // → scores [B, G, rows, S] = (qg · kᵀ) · scale, each product a float32 sum over D.
 at::Tensor attention_scores(const at::Tensor& qg, const at::Tensor& k, double scale);
-// probs [B, G, rows, S] contiguous, v as above → out [B, G, rows, D] = probs · v.
+// probs [B, G, rows, S] (made contiguous), v as above → out [B, G, rows, D] = probs · v.
 at::Tensor attention_values(const at::Tensor& probs, const at::Tensor& v);
 
 }  // namespace ram::nn::detail

@@ -222,7 +222,7 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   // GQA without copying K/V: query heads of one group stacked along the row axis.
   at::Tensor qg = q.reshape({B, G, rep * T, D});
   const bool blocks = detail::attention_blocks_ok(q, k, v);  // f32 CPU, no grad: own kernels
-  at::Tensor scores = blocks ? detail::attention_scores(qg.contiguous(), k, scale)
+  at::Tensor scores = blocks ? detail::attention_scores(qg, k, scale)
                              : at::matmul(qg, k.transpose(2, 3)) * scale;  // [B,G,rep·T,S]
   scores = scores.view({B, H, T, S});
   const double lowest = q.scalar_type() == at::kBFloat16

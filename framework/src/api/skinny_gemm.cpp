@@ -104,7 +104,8 @@ std::int64_t block_grain(std::int64_t work_per_block) {
 }
 }  // namespace
 
-at::Tensor attention_scores(const at::Tensor& qg, const at::Tensor& k, double scale) {
+at::Tensor attention_scores(const at::Tensor& qg_in, const at::Tensor& k, double scale) {
+  const at::Tensor qg = qg_in.contiguous();
   const std::int64_t B = qg.size(0), G = qg.size(1), rows = qg.size(2), D = qg.size(3);
   const std::int64_t S = k.size(2);
   at::Tensor scores = at::empty({B, G, rows, S}, qg.options());
@@ -125,7 +126,8 @@ at::Tensor attention_scores(const at::Tensor& qg, const at::Tensor& k, double sc
   return scores;
 }
 
-at::Tensor attention_values(const at::Tensor& probs, const at::Tensor& v) {
+at::Tensor attention_values(const at::Tensor& probs_in, const at::Tensor& v) {
+  const at::Tensor probs = probs_in.contiguous();
   const std::int64_t B = probs.size(0), G = probs.size(1), rows = probs.size(2), S = probs.size(3);
   const std::int64_t D = v.size(3);
   at::Tensor out = at::empty({B, G, rows, D}, probs.options());
