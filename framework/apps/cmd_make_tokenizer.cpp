@@ -7,9 +7,13 @@
 //     <|pad|> 258. Encoding adds no special token (the post-processor is ByteLevel).
 //   tokenizer_config.json: bos_token / eos_token / pad_token, added_tokens_decoder,
 //     tokenizer_class PreTrainedTokenizerFast.
-// Both the HF `tokenizers` library and ram::tok load it with identical ids (the parity test
-// tokenizer_parity_byte_level). The result is checked by loading it back before the rename.
-// Writes into DIR.tmp-<pid>, then renames; an existing non-empty DIR needs --force.
+// `ram make-tokenizer --bpe N [EXPERIMENT] [k=v ...] --out DIR` — the same, plus up to N
+// merges learned from the configured dataset's texts (tokenizer/train_bpe.hpp): merged
+// tokens take ids 256.. in merge order, the three specials follow them.
+// Both the HF `tokenizers` library and ram::tok load them with identical ids (the parity
+// tests tokenizer_parity_byte_level / _bpe). The result is checked by loading it back
+// before the rename. Writes into DIR.tmp-<pid>, then renames; an existing non-empty DIR
+// needs --force.
 #include <filesystem>
 #include <fstream>
 

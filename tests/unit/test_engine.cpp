@@ -178,6 +178,33 @@ TEST(Processors, MatchHfReference) {
   EXPECT_FALSE(at::equal(got[6].isinf(), got[7].isinf()));
 }
 
+TEST(Processors, TopPRowsDoNotDependOnTheirNeighbours) {
+  // Top-p on whole rows widens its candidate count per row: a row decoded beside rows that
+  // need more candidates (flat ones) gives the same bits as the row alone — the engine's
+  // "any batch size, any rank count" rests on it.
+  c10::InferenceMode guard;
+  const std::int64_t V = 5000;
+  at::manual_seed(77);
+  at::Tensor logits = at::randn({6, V}, at::kFloat);
+  for (std::int64_t r = 0; r < 6; ++r) logits[r].mul_(r % 2 == 0 ? 0.05 : 6.0);  // flat / peaked
+  g::SamplingParams sp;
+  sp.order = {"top_p"};
+  sp.top_p = 0.95;
+  sp.temperature = 1;
+  sp.repetition_penalty = 1;
+  sp.top_k = 0;
+  at::Tensor all = logits.clone();
+  g::Chain(sp, 6, V).apply(all);
+  for (std::int64_t r = 0; r < 6; ++r) {
+    at::Tensor one = logits.narrow(0, r, 1).clone();
+    g::Chain(sp, 1, V).apply(one);
+    EXPECT_TRUE(at::equal(one[0], all[r])) << "row " << r;
+    const std::int64_t kept = at::isfinite(all[r]).sum().item<std::int64_t>();
+    if (r % 2 == 0) EXPECT_GT(kept, 1024) << r;  // flat: beyond the first widening
+    else EXPECT_LT(kept, 256) << r;
+  }
+}
+
 TEST(Processors, HandComputed) {
   c10::InferenceMode guard;
   auto run = [](g::SamplingParams sp, std::vector<float> logits, Ids seen = {}) {
