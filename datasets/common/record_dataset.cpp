@@ -16,19 +16,7 @@ namespace ram_datasets {
 namespace {
 
 using ram_jsonl::fnv1a64;
-
-std::string one_line(std::string s) {
-  for (auto& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
-std::string hex64(std::uint64_t h) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) s[static_cast<std::size_t>(i)] = digits[h & 0xF];
-  return s;
-}
+using ram_jsonl::hex64;
 
 std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -116,26 +104,7 @@ void RecordDataset::load_file(const std::string& path, const std::string& config
     if (max_examples_ > 0 && static_cast<std::int64_t>(rows_.size()) >= max_examples_) break;
     const std::string where = path + ":" + std::to_string(r.line);
     try {
-      std::size_t bad = ram_jsonl::find_invalid_utf8(r.text);
-      if (bad != std::string_view::npos) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(r.text[bad]));
-        throw ram::DataError("invalid UTF-8 (byte " + std::string(hex) + " at byte " +
-                                 std::to_string(bad + 1) + " of the record)",
-                             where, "re-encode the file as UTF-8, or set on_error: skip");
-      }
-      json obj;
-      try {
-        obj = json::parse(r.text.begin(), r.text.end());
-      } catch (const json::parse_error& e) {
-        std::string msg = e.what();
-        auto cut = msg.find("] ");
-        if (msg.rfind("[json.exception", 0) == 0 && cut != std::string::npos) msg = msg.substr(cut + 2);
-        throw ram::DataError("malformed JSON: " + one_line(msg), where, "fix the record, or set on_error: skip");
-      }
-      if (!obj.is_object())
-        throw ram::DataError(std::string("record is a JSON ") + obj.type_name() + ", expected an object",
-                             where, "fix the record, or set on_error: skip");
+      const json obj = ram_jsonl::parse_object(r, where, "fix the record, or set on_error: skip");
       Row row = parse(obj, where);
       if (aligner_format_) {
         if (!row.has_rejected)

@@ -47,19 +47,6 @@ struct Record {
   int line = 0;
 };
 
-std::string one_line(std::string s) {
-  for (auto& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
-std::string hex64(std::uint64_t h) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) s[static_cast<std::size_t>(i)] = digits[h & 0xF];
-  return s;
-}
-
 std::string read_bytes(const std::string& path, const std::string& where) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
@@ -184,27 +171,7 @@ class Jsonl : public ram::Dataset {
   // One record's text → Record; DataError (with file:line) on anything wrong.
   Record parse(const RawRecord& r) const {
     const std::string where = path_ + ":" + std::to_string(r.line);
-    std::size_t bad = find_invalid_utf8(r.text);
-    if (bad != std::string_view::npos) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(r.text[bad]));
-      throw ram::DataError("invalid UTF-8 (byte " + std::string(hex) + " at byte " +
-                               std::to_string(bad + 1) + " of the record)",
-                           where, "re-encode the file as UTF-8, or set on_error: skip");
-    }
-    json obj;
-    try {
-      obj = json::parse(r.text.begin(), r.text.end());
-    } catch (const json::parse_error& e) {
-      std::string msg = e.what();
-      auto cut = msg.find("] ");
-      if (msg.rfind("[json.exception", 0) == 0 && cut != std::string::npos) msg = msg.substr(cut + 2);
-      throw ram::DataError("malformed JSON: " + one_line(msg), where,
-                           "fix the record, or set on_error: skip");
-    }
-    if (!obj.is_object())
-      throw ram::DataError(std::string("record is a JSON ") + obj.type_name() + ", expected an object",
-                           where, "each record must be an object such as {\"prompt\": ..., \"chosen\": ...}");
+    const json obj = parse_object(r, where, "each record must be an object such as {\"prompt\": ..., \"chosen\": ...}");
     Record rec;
     rec.line = r.line;
     rec.prompt = expand(field(obj, prompt_key_, "prompt_key", where));

@@ -1,5 +1,9 @@
 #include "records.hpp"
 
+#include <cstdio>
+
+#include <ram/error.hpp>
+
 #include <algorithm>
 
 namespace ram_jsonl {
@@ -148,6 +152,39 @@ std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed) {
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+std::string hex64(std::uint64_t h) {
+  static const char* digits = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) s[static_cast<std::size_t>(i)] = digits[h & 0xF];
+  return s;
+}
+
+nlohmann::ordered_json parse_object(const RawRecord& r, const std::string& where, const std::string& object_hint) {
+  const std::size_t bad = find_invalid_utf8(r.text);
+  if (bad != std::string_view::npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(r.text[bad]));
+    throw ram::DataError("invalid UTF-8 (byte " + std::string(hex) + " at byte " + std::to_string(bad + 1) +
+                             " of the record)",
+                         where, "re-encode the file as UTF-8, or set on_error: skip");
+  }
+  nlohmann::ordered_json obj;
+  try {
+    obj = nlohmann::ordered_json::parse(r.text.begin(), r.text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string msg = e.what();
+    const auto cut = msg.find("] ");
+    if (msg.rfind("[json.exception", 0) == 0 && cut != std::string::npos) msg = msg.substr(cut + 2);
+    for (auto& c : msg)
+      if (c == '\n' || c == '\r') c = ' ';
+    throw ram::DataError("malformed JSON: " + msg, where, "fix the record, or set on_error: skip");
+  }
+  if (!obj.is_object())
+    throw ram::DataError(std::string("record is a JSON ") + obj.type_name() + ", expected an object", where,
+                         object_hint);
+  return obj;
 }
 
 }  // namespace ram_jsonl

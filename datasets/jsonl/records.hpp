@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace ram_jsonl {
 
 struct RawRecord {
@@ -49,5 +51,11 @@ std::size_t find_invalid_utf8(std::string_view s);
 
 // FNV-1a, 64 bit; `seed` chains calls.
 std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed = 0xcbf29ce484222325ull);
+// 16 lower-case hex digits.
+std::string hex64(std::uint64_t h);
+
+// One record's text as a JSON object (keys in the record's order, for messages): ram::DataError at `where` (file:line) when it is not
+// valid UTF-8, not valid JSON, or not an object (`object_hint`: what the fix line says then).
+nlohmann::ordered_json parse_object(const RawRecord& r, const std::string& where, const std::string& object_hint);
 
 }  // namespace ram_jsonl
