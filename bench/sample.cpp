@@ -408,23 +408,16 @@ int run_parent(const Options& o, const ram::platform::Report& report) {
 
 std::vector<std::int64_t> parse_list(const std::string& s) {
   std::vector<std::int64_t> out;
-  std::istringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(std::atoll(item.c_str()));
+  for (const auto& item : ram::bench::split_commas(s)) out.push_back(std::atoll(item.c_str()));
   return out;
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        throw ram::ConfigError("option " + a + " needs a value", "bench_sample command line",
-                               "see the options at the top of bench/sample.cpp");
-      return argv[++i];
-    };
+  ram::bench::Args args(argc, argv, "bench_sample", "bench/sample.cpp");
+  auto next = [&] { return args.value(); };
+  while (args.next()) {
+    const std::string& a = args.name();
     if (a == "--child") continue;
     if (a == "--batch") o.child_batch = std::atoll(next().c_str());
     else if (a == "--prompts") o.child_prompts = std::atoll(next().c_str());
@@ -440,9 +433,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--dtype") o.dtype = next();
     else if (a == "--cache-capacity") o.cache_capacity = std::atoll(next().c_str());
     else if (a == "--repeat") o.repeat = std::max(1, std::atoi(next().c_str()));
-    else
-      throw ram::ConfigError("unknown option " + a, "bench_sample command line",
-                             "see the options at the top of bench/sample.cpp");
+    else args.unknown();
   }
   return o;
 }

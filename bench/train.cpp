@@ -454,47 +454,24 @@ struct Bench {
   }
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        throw ram::ConfigError("option " + a + " needs a value", "bench_train command line",
-                               "see the options at the top of bench/train.cpp");
-      return argv[++i];
-    };
-    auto positive = [&](const std::string& v) {
-      const long long n = std::atoll(v.c_str());
-      if (n <= 0)
-        throw ram::ConfigError("option " + a + " needs a positive integer, got '" + v + "'",
-                               "bench_train command line", "e.g. " + a + " 8");
-      return static_cast<std::int64_t>(n);
-    };
-    if (a == "--batch") o.batch = positive(next());
-    else if (a == "--prompt-len") o.prompt_len = positive(next());
-    else if (a == "--response-len") o.response_len = std::max<std::int64_t>(2, positive(next()));
-    else if (a == "--steps") o.steps = std::max<std::int64_t>(2, positive(next()));
-    else if (a == "--layers") o.layers = positive(next());
-    else if (a == "--losses") o.losses = split_list(next());
-    else if (a == "--python") o.python = next();
-    else if (a == "--mpirun") o.mpirun = next();
+  ram::bench::Args args(argc, argv, "bench_train", "bench/train.cpp");
+  while (args.next()) {
+    const std::string& a = args.name();
+    if (a == "--batch") o.batch = args.positive();
+    else if (a == "--prompt-len") o.prompt_len = args.positive();
+    else if (a == "--response-len") o.response_len = std::max<std::int64_t>(2, args.positive());
+    else if (a == "--steps") o.steps = std::max<std::int64_t>(2, args.positive());
+    else if (a == "--layers") o.layers = args.positive();
+    else if (a == "--losses") o.losses = ram::bench::split_commas(args.value());
+    else if (a == "--python") o.python = args.value();
+    else if (a == "--mpirun") o.mpirun = args.value();
     else if (a == "--no-python") o.run_python = false;
     else if (a == "--no-ranks") o.run_ranks = false;
     else if (a == "--keep") o.keep = true;
-    else if (a == "--repeat") o.repeat = static_cast<int>(positive(next()));
-    else
-      throw ram::ConfigError("unknown option " + a, "bench_train command line",
-                             "see the options at the top of bench/train.cpp");
+    else if (a == "--repeat") o.repeat = static_cast<int>(args.positive());
+    else args.unknown();
   }
   for (const auto& l : o.losses)
     if (l != "sft" && l != "ram_sft")
