@@ -33,15 +33,23 @@ struct Judged {
   std::vector<std::string> keys;                       // "judge.score", in first-seen order
   std::map<std::string, std::vector<double>> values;   // per key, one per record
   std::vector<std::map<std::string, double>> per_record;
+  std::vector<std::string> group;  // per record: meta[group_by] (with a group_by key)
 };
 
 Judged judge_all(const std::vector<std::pair<std::string, std::shared_ptr<Judge>>>& judges,
                  const std::vector<OutputRecord>& records, const std::vector<std::int64_t>& index,
-                 const Dataset& dataset) {
+                 const Dataset& dataset, const std::string& group_by = "") {
   Judged j;
   j.per_record.resize(records.size());
   for (std::size_t k = 0; k < records.size(); ++k) {
     const Example ex = dataset.get(index[k]);
+    if (!group_by.empty()) {
+      auto it = ex.meta.find(group_by);
+      if (it == ex.meta.end())
+        throw DataError("example " + std::to_string(index[k]) + " has no meta key '" + group_by + "'",
+                        "eval.group_by", "group by a meta key every example of this dataset has, or set null");
+      j.group.push_back(it->second);
+    }
     for (const auto& [name, judge] : judges) {
       for (const auto& [key, value] : judge->score(ex, records[k].output)) {
         const std::string full = name + "." + key;
@@ -159,7 +167,7 @@ Summary run(const config::Resolved& cfg) {
 
   const auto records = read_outputs(outputs);
   const auto index = match_examples(records, *dataset, outputs);
-  const Judged judged = judge_all(judges, records, index, *dataset);
+  const Judged judged = judge_all(judges, records, index, *dataset, group_by);
   if (!judged.values.count(primary)) {
     std::string have;
     for (const auto& k : judged.keys) have += (have.empty() ? "" : ", ") + k;
@@ -190,14 +198,7 @@ Summary run(const config::Resolved& cfg) {
   if (!group_by.empty()) {
     // Each score's mean per value of the examples' meta[group_by] (e.g. the demo's kind).
     std::map<std::string, std::vector<std::size_t>> groups;
-    for (std::size_t k = 0; k < records.size(); ++k) {
-      const Example ex = dataset->get(index[k]);
-      auto it = ex.meta.find(group_by);
-      if (it == ex.meta.end())
-        throw DataError("example " + std::to_string(index[k]) + " has no meta key '" + group_by + "'",
-                        "eval.group_by", "group by a meta key every example of this dataset has, or set null");
-      groups[it->second].push_back(k);
-    }
+    for (std::size_t k = 0; k < records.size(); ++k) groups[judged.group[k]].push_back(k);
     ojson gs = ojson::object();
     for (const auto& [value, ks] : groups) {
       ojson g{{"n", ks.size()}};
